@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
+
+/** Blobs as files under one directory; writes land in a temp file and are renamed into place. */
+export class FsBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    const resolved = path.resolve(this.root, key);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`blob key ${key} escapes the blob root`);
+    return resolved;
+  }
+
+  async write(key: string, source: Readable, maxBytes = Number.MAX_SAFE_INTEGER): Promise<BlobWriteResult> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.${Date.now()}.part`;
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new BlobTooLargeError(maxBytes));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(temp));
+      await rename(temp, target);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  createReadStream(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async openAppender(key: string, truncateTo: number): Promise<BlobAppender> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Positional writes, not O_APPEND: Linux ignores the position of writes to an append-mode file.
+    const handle = await open(target, constants.O_RDWR | constants.O_CREAT);
+    await handle.truncate(truncateTo);
+    return new FsAppender(handle, truncateTo);
+  }
+}
+
+class FsAppender implements BlobAppender {
+  constructor(
+    private readonly handle: FileHandle,
+    private bytes: number,
+  ) {}
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  async append(chunk: Buffer): Promise<void> {
+    let written = 0;
+    while (written < chunk.length) {
+      const r = await this.handle.write(chunk, written, chunk.length - written, this.bytes + written);
+      written += r.bytesWritten;
+    }
+    this.bytes += chunk.length;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}

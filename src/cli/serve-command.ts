@@ -1,0 +1,65 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { buildConfig, describeConfig } from '../config.js';
+import type { ProfileName } from '../domain/limits.js';
+import { createBulkwright } from '../server.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the API and an in-process job worker on the embedded SQLite store')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', (v) => parsePort(v), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'where the database and files live', './data')
+    .option('--public-url <url>', 'base of result download_url (default: the listening address)')
+    .addOption(new Option('--profile <name>', 'limits profile').choices(['zoho', 'unlimited']).default('zoho'))
+    .option('--no-worker', 'serve the API only; run no jobs in this process')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .action(async (opts: { port: number; host: string; dataDir: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string }) => {
+      const config = buildConfig({
+        port: opts.port,
+        host: opts.host,
+        dataDir: opts.dataDir,
+        publicUrl: opts.publicUrl ?? null,
+        profile: opts.profile,
+        worker: { enabled: opts.worker },
+        logLevel: opts.logLevel,
+      });
+      const bw = await createBulkwright(config);
+      const url = await bw.listen();
+      const credentials = path.join(config.dataDir, 'dev-credentials.json');
+      if (bw.setup.token) await writeCredentials(credentials, bw.setup, bw.setup.token, url);
+      process.stderr.write(`config: ${describeConfig(config)}\n`);
+      if (bw.setup.token) process.stderr.write(`created org ${bw.setup.org.id}; credentials written to ${credentials}\n`);
+      process.stdout.write(`Bulkwright listening on ${url}\n`);
+      const shutdown = (signal: string) => {
+        process.stderr.write(`${signal}: shutting down\n`);
+        bw.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            process.stderr.write(`shutdown failed: ${String(e)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}
+
+async function writeCredentials(
+  file: string,
+  setup: { org: { id: string }; admin: { id: string; name: string } },
+  token: string,
+  apiDomain: string,
+): Promise<void> {
+  const body = { org_id: setup.org.id, user_id: setup.admin.id, user_name: setup.admin.name, access_token: token, api_domain: apiDomain };
+  await writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port ${v}`);
+  return n;
+}

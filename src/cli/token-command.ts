@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { buildConfig } from '../config.js';
+import { ALL_SCOPES } from '../domain/scopes.js';
+import { openStores } from '../server.js';
+import { TokenService } from '../services/token-service.js';
+
+async function withTokens<T>(dataDir: string, fn: (tokens: TokenService, orgs: { id: string }[]) => Promise<T>): Promise<T> {
+  const { store } = openStores(buildConfig({ dataDir }));
+  try {
+    return await fn(new TokenService(store), await store.listOrgs());
+  } finally {
+    await store.close();
+  }
+}
+
+export function tokenCommand(): Command {
+  const token = new Command('token').description('create, list and revoke access tokens of a data dir');
+  token
+    .command('create')
+    .description('print a new access token (and nothing else) on stdout')
+    .option('--data-dir <dir>', 'data dir of the server', './data')
+    .option('--org <id>', 'org id (default: the first org)')
+    .option('--user <id>', 'user id (default: the org admin)')
+    .option('--scopes <list>', `comma-separated scopes (default: ${ALL_SCOPES.join(',')})`)
+    .option('--expires-in <seconds>', 'lifetime in seconds (default: never expires)', (v) => positiveInt(v, '--expires-in'))
+    .option('--label <text>', 'a note kept with the token', 'cli')
+    .action(async (o: { dataDir: string; org?: string; user?: string; scopes?: string; expiresIn?: number; label: string }) => {
+      await withTokens(o.dataDir, async (tokens, orgs) => {
+        const orgId = o.org ?? orgs[0]?.id;
+        if (!orgId || !orgs.some((x) => x.id === orgId)) {
+          throw new Error(o.org ? `no org ${o.org} in ${o.dataDir}` : `no org in ${o.dataDir} yet: run bulkwright serve once`);
+        }
+        const scopes = o.scopes?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const created = await tokens.create({ orgId, userId: o.user, scopes, expiresInSeconds: o.expiresIn ?? null, label: o.label });
+        process.stdout.write(`${created.token}\n`);
+      });
+    });
+  token
+    .command('revoke <token>')
+    .description('revoke an access token')
+    .option('--data-dir <dir>', 'data dir of the server', './data')
+    .action(async (value: string, o: { dataDir: string }) => {
+      await withTokens(o.dataDir, async (tokens) => {
+        if (!(await tokens.revoke(value))) throw new Error('no such active token');
+        process.stderr.write('token revoked\n');
+      });
+    });
+  return token;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a whole number of seconds above 0`);
+  return n;
+}

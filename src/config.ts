@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { PROFILES, type Limits, type ProfileName } from './domain/limits.js';
+
+/** One typed configuration, from flags and env (DESIGN.md "Configuration"). */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Base of `download_url`; null = the listening address. */
+  readonly publicUrl: string | null;
+  readonly profile: ProfileName;
+  readonly limits: Limits;
+  readonly uploadErrorStatus: number;
+  readonly timeZone: string;
+  readonly worker: { readonly enabled: boolean; readonly concurrency: number; readonly batchSize: number; readonly leaseMs: number; readonly pollMs: number };
+  readonly callbacks: { readonly attempts: number; readonly backoffBaseMs: number; readonly timeoutMs: number };
+  readonly logLevel: string;
+}
+
+export interface ConfigInput {
+  readonly host?: string;
+  readonly port?: number;
+  readonly dataDir?: string;
+  readonly publicUrl?: string | null;
+  readonly profile?: ProfileName;
+  readonly limits?: Partial<Limits>;
+  readonly uploadErrorStatus?: number;
+  readonly timeZone?: string;
+  readonly worker?: Partial<Config['worker']>;
+  readonly callbacks?: Partial<Config['callbacks']>;
+  readonly logLevel?: string;
+}
+
+export function buildConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
+  const profile = input.profile ?? (env.BULKWRIGHT_PROFILE as ProfileName | undefined) ?? 'zoho';
+  if (!(profile in PROFILES)) throw new Error(`unknown profile ${profile}; use zoho or unlimited`);
+  return {
+    host: input.host ?? env.BULKWRIGHT_HOST ?? '127.0.0.1',
+    port: input.port ?? numberFrom(env.BULKWRIGHT_PORT) ?? 8080,
+    dataDir: path.resolve(input.dataDir ?? env.BULKWRIGHT_DATA_DIR ?? './data'),
+    publicUrl: (input.publicUrl ?? env.BULKWRIGHT_PUBLIC_URL ?? null)?.replace(/\/+$/, '') ?? null,
+    profile,
+    limits: { ...PROFILES[profile], ...input.limits },
+    uploadErrorStatus: input.uploadErrorStatus ?? numberFrom(env.BULKWRIGHT_UPLOAD_ERROR_STATUS) ?? 200,
+    timeZone: input.timeZone ?? env.BULKWRIGHT_TIME_ZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
+    worker: { enabled: true, concurrency: 1, batchSize: 2000, leaseMs: 30_000, pollMs: 500, ...input.worker },
+    callbacks: { attempts: 4, backoffBaseMs: 1000, timeoutMs: 10_000, ...input.callbacks },
+    logLevel: input.logLevel ?? env.BULKWRIGHT_LOG_LEVEL ?? 'info',
+  };
+}
+
+function numberFrom(v: string | undefined): number | undefined {
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
+/** The config as printed at start; nothing secret is in it today, but keep it that way explicitly. */
+export function describeConfig(c: Config): string {
+  const l = c.limits;
+  return `data-dir=${c.dataDir} profile=${c.profile} max-zip=${l.maxZipBytes} max-rows=${l.maxRowsPerCsv} max-columns=${l.maxColumns} worker=${c.worker.enabled ? `on(x${c.worker.concurrency})` : 'off'} time-zone=${c.timeZone}`;
+}

@@ -1,0 +1,140 @@
+/**
+ * Java SimpleDateFormat-style patterns, the form Zoho's `format` key takes (`yyyy/MM/dd`,
+ * `dd-MM-yyyy HH:mm:ss`; reference §9.6). A pattern compiles once to a matcher.
+ */
+export interface ParsedDateTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  /** Minutes east of UTC when the text carried an offset, else null (the org's zone applies). */
+  readonly offsetMinutes: number | null;
+}
+
+type Part = 'year' | 'year2' | 'month' | 'day' | 'hour' | 'hour12' | 'minute' | 'second' | 'millis' | 'ampm' | 'offset' | 'monthName';
+
+interface CompiledPattern {
+  readonly regex: RegExp;
+  readonly parts: readonly Part[];
+  readonly hasDate: boolean;
+  readonly hasTime: boolean;
+}
+
+const TOKENS: readonly [string, Part, string][] = [
+  ['yyyy', 'year', '(\\d{4})'],
+  ['yy', 'year2', '(\\d{2})'],
+  ['MMMM', 'monthName', '([A-Za-z]+)'],
+  ['MMM', 'monthName', '([A-Za-z]{3})'],
+  ['MM', 'month', '(\\d{2})'],
+  ['M', 'month', '(\\d{1,2})'],
+  ['dd', 'day', '(\\d{2})'],
+  ['d', 'day', '(\\d{1,2})'],
+  ['HH', 'hour', '(\\d{2})'],
+  ['H', 'hour', '(\\d{1,2})'],
+  ['hh', 'hour12', '(\\d{2})'],
+  ['h', 'hour12', '(\\d{1,2})'],
+  ['mm', 'minute', '(\\d{2})'],
+  ['ss', 'second', '(\\d{2})'],
+  ['SSS', 'millis', '(\\d{3})'],
+  ['a', 'ampm', '([AaPp][Mm])'],
+  ['XXX', 'offset', '(Z|[+-]\\d{2}:\\d{2})'],
+  ['Z', 'offset', '([+-]\\d{4})'],
+];
+
+const cache = new Map<string, CompiledPattern | null>();
+
+/** Compiles a pattern; null when it has unknown letters or neither a full date nor a time. */
+export function compileDatePattern(pattern: string): CompiledPattern | null {
+  if (cache.has(pattern)) return cache.get(pattern) ?? null;
+  const compiled = compile(pattern);
+  cache.set(pattern, compiled);
+  return compiled;
+}
+
+function compile(pattern: string): CompiledPattern | null {
+  let regex = '^';
+  const parts: Part[] = [];
+  let i = 0;
+  while (i < pattern.length) {
+    const ch = pattern[i] as string;
+    if (ch === "'") {
+      const end = pattern.indexOf("'", i + 1);
+      if (end < 0) return null;
+      regex += escapeRegex(end === i + 1 ? "'" : pattern.slice(i + 1, end));
+      i = end + 1;
+      continue;
+    }
+    if (/[A-Za-z]/.test(ch)) {
+      const token = TOKENS.find(([t]) => pattern.startsWith(t, i) && pattern[i + t.length] !== ch);
+      if (!token) return null;
+      regex += token[2];
+      parts.push(token[1]);
+      i += token[0].length;
+      continue;
+    }
+    regex += escapeRegex(ch);
+    i += 1;
+  }
+  const hasDate = parts.includes('day') && (parts.includes('month') || parts.includes('monthName')) &&
+    (parts.includes('year') || parts.includes('year2'));
+  const hasTime = parts.includes('hour') || parts.includes('hour12');
+  if (!hasDate && !hasTime) return null;
+  if (parts.includes('hour12') && !parts.includes('ampm')) return null;
+  return { regex: new RegExp(`${regex}$`), parts, hasDate, hasTime };
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+export function parseWithPattern(text: string, pattern: CompiledPattern): ParsedDateTime | null {
+  const m = pattern.regex.exec(text);
+  if (!m) return null;
+  const v = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, offsetMinutes: null as number | null };
+  let pm: boolean | null = null;
+  let hour12: number | null = null;
+  for (let p = 0; p < pattern.parts.length; p++) {
+    const raw = m[p + 1] as string;
+    switch (pattern.parts[p]) {
+      case 'year': v.year = Number(raw); break;
+      case 'year2': v.year = 2000 + Number(raw); break;
+      case 'month': v.month = Number(raw); break;
+      case 'monthName': {
+        const idx = MONTHS.indexOf(raw.slice(0, 3).toLowerCase());
+        if (idx < 0) return null;
+        v.month = idx + 1;
+        break;
+      }
+      case 'day': v.day = Number(raw); break;
+      case 'hour': v.hour = Number(raw); break;
+      case 'hour12': hour12 = Number(raw); break;
+      case 'minute': v.minute = Number(raw); break;
+      case 'second': v.second = Number(raw); break;
+      case 'millis': break;
+      case 'ampm': pm = raw.toLowerCase() === 'pm'; break;
+      case 'offset': v.offsetMinutes = parseOffset(raw); break;
+    }
+  }
+  if (hour12 !== null) {
+    if (hour12 < 1 || hour12 > 12) return null;
+    v.hour = (hour12 % 12) + (pm ? 12 : 0);
+  }
+  return isValidDateTime(v) ? v : null;
+}
+
+function parseOffset(raw: string): number {
+  if (raw === 'Z') return 0;
+  const sign = raw.startsWith('-') ? -1 : 1;
+  const digits = raw.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+}
+
+function isValidDateTime(v: ParsedDateTime): boolean {
+  if (v.month < 1 || v.month > 12 || v.day < 1) return false;
+  const daysInMonth = new Date(Date.UTC(v.year, v.month, 0)).getUTCDate();
+  return v.day <= daysInMonth && v.hour < 24 && v.minute < 60 && v.second < 60;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}

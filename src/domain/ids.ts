@@ -1,0 +1,21 @@
+/**
+ * Zoho ids are 19-digit decimal strings such as `4150868000005350003`: a per-org prefix and a
+ * counter. The SDKs read them with BigInt, so they must be digit strings that fit a signed 64-bit
+ * integer (official-sdk-wire.md §3). A prefix below 9,223,372 keeps every id under 2^63.
+ */
+export const ID_COUNTER_SPAN = 1_000_000_000_000n; // 12 counter digits
+
+export function composeId(prefix: number, counter: bigint): string {
+  if (!Number.isInteger(prefix) || prefix < 1_000_000 || prefix >= 9_000_000) {
+    throw new RangeError(`id prefix ${prefix} must have 7 digits and stay below 9000000`);
+  }
+  if (counter < 0n || counter >= ID_COUNTER_SPAN) throw new RangeError(`id counter ${counter} out of range`);
+  return (BigInt(prefix) * ID_COUNTER_SPAN + counter).toString();
+}
+
+const ID_PATTERN = /^[1-9][0-9]{14,18}$/;
+
+/** True for a string that could be one of our ids (15–19 digits, no leading zero). */
+export function isIdString(value: string): boolean {
+  return ID_PATTERN.test(value) && BigInt(value) < 9_223_372_036_854_775_807n;
+}

@@ -1,0 +1,83 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Errors, ZohoError } from '../domain/errors.js';
+import { formatZohoTime } from '../domain/time.js';
+import type { TokenService } from '../services/token-service.js';
+import { authenticate } from './auth.js';
+import { sendError } from './replies.js';
+import { knownPathMatcher, type RouteDef } from './route-table.js';
+
+export interface AppOptions {
+  readonly routes: readonly RouteDef[];
+  readonly tokens: TokenService;
+  readonly maxUploadBytes: number;
+  readonly maxJsonBytes: number;
+  readonly orgTimeZone: (orgId: string) => Promise<string>;
+  readonly logger: FastifyServerOptions['logger'];
+}
+
+// Headers Zoho's CRM front-ends send on every answer (seed-job-details.txt captures).
+const STANDARD_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-cache',
+  pragma: 'no-cache',
+  expires: 'Thu, 01 Jan 1970 00:00:00 GMT',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-xss-protection': '1; mode=block',
+  'referrer-policy': 'strict-origin',
+};
+
+/** The Fastify app: one route table, one auth step, one error serialiser (DESIGN.md "http/"). */
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: o.logger,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: o.maxJsonBytes,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  // Create-job bodies are JSON whatever their Content-Type (CONTRACT.md), so every non-multipart
+  // body is read raw and parsed by the handler, which then says precisely what is wrong.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  await app.register(multipart, { limits: { fileSize: Math.min(o.maxUploadBytes + 1, Number.MAX_SAFE_INTEGER), files: 1, fields: 10 } });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [k, v] of Object.entries(STANDARD_HEADERS)) if (!reply.hasHeader(k)) reply.header(k, v);
+    return payload;
+  });
+
+  const isKnownPath = knownPathMatcher(o.routes);
+  app.setNotFoundHandler(async (request, reply) => {
+    sendError(reply, isKnownPath(request.url) ? Errors.invalidRequestMethod() : Errors.invalidUrlPattern());
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof ZohoError) return sendError(reply, error);
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, Errors.invalidData(`the request body is larger than ${o.maxJsonBytes} bytes`, { json_path: '$' }));
+    }
+    if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_NO_FORM_DATA' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT') {
+      return sendError(reply, Errors.invalidData(`the multipart body could not be read: ${error instanceof Error ? error.message : ''}`, { api_name: 'file' }));
+    }
+    request.log.error({ err: error, reqId: request.id }, 'unexpected error');
+    return sendError(reply, Errors.internal());
+  });
+
+  for (const route of o.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const principal = await authenticate(request, o.tokens, route.scopes);
+        if (principal.tokenExpiresAt) {
+          reply.header('x-accesstoken-reset', formatZohoTime(principal.tokenExpiresAt, await o.orgTimeZone(principal.orgId)));
+        }
+        return route.handler({ request, reply, principal, params: request.params as Record<string, string> });
+      },
+    });
+  }
+  return app;
+}

@@ -1,0 +1,243 @@
+import { coerceValue, type CellValue } from '../domain/coercion.js';
+import type { FieldMapping, Operation } from '../domain/job.js';
+import { findField, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
+import type { RowError, RowOutcome } from '../domain/row-result.js';
+import type { RecordInsert, RecordUpdate, Store, StoredRecord, User } from '../ports/store.js';
+
+export interface ResourcePlan {
+  readonly operation: Operation;
+  readonly module: ModuleDef;
+  readonly mappings: readonly FieldMapping[];
+  readonly findBy: string | null;
+  readonly ignoreEmpty: boolean;
+  readonly timeZone: string;
+  readonly maxRows: number;
+  readonly actor: User;
+  readonly users: readonly User[];
+  readonly moduleByName: (apiName: string) => ModuleDef | undefined;
+}
+
+export interface BatchResult {
+  readonly outcomes: RowOutcome[];
+  readonly inserts: RecordInsert[];
+  readonly updates: RecordUpdate[];
+}
+
+interface PreparedRow {
+  readonly values: Map<string, CellValue>;
+  readonly refs: Map<string, { readonly field: FieldDef; readonly findBy: string; readonly key: string }>;
+  readonly errors: RowError[];
+  matchKey: string | null;
+  readonly overLimit: boolean;
+}
+
+type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
+
+const norm = (v: CellValue): string => String(v).toLowerCase();
+
+/**
+ * Turns a batch of CSV rows into row outcomes and record writes, in input order, as Zoho would
+ * if the rows were applied one after another: a row sees the records written by earlier rows.
+ */
+export class BatchProcessor {
+  private readonly fields: ReadonlyMap<string, FieldDef>;
+  private readonly uniqueFields: readonly FieldDef[];
+  private readonly usersById: ReadonlyMap<string, User>;
+  private readonly usersByEmail: ReadonlyMap<string, User>;
+
+  constructor(
+    private readonly plan: ResourcePlan,
+    private readonly store: Lookup,
+  ) {
+    this.fields = new Map(plan.module.fields.map((f) => [f.apiName, f]));
+    this.uniqueFields = plan.module.fields.filter((f) => f.unique);
+    this.usersById = new Map(plan.users.filter((u) => u.active).map((u) => [u.id, u]));
+    this.usersByEmail = new Map(plan.users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
+  }
+
+  /** @param firstRow 1-based number of the batch's first data row in the CSV. */
+  async process(rows: readonly (readonly string[])[], firstRow: number, now: string): Promise<BatchResult> {
+    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
+    const matches = await this.fetchMatches(prepared);
+    const taken = await this.fetchUniqueOwners(prepared);
+    const refs = await this.resolveReferences(prepared);
+    const ids = await this.store.allocateIds(prepared.filter((p) => !p.overLimit).length);
+    let nextId = 0;
+
+    const outcomes: RowOutcome[] = [];
+    const inserts: RecordInsert[] = [];
+    const updates: RecordUpdate[] = [];
+    const addedByKey = new Map<string, StoredRecord>();
+    for (const p of prepared) {
+      if (p.overLimit) {
+        outcomes.push({ status: 'SKIPPED', recordId: null, errors: [{ code: 'LIMIT_EXCEEDED', field: null }] });
+        continue;
+      }
+      const candidateId = ids[nextId++] as string;
+      const matched = p.matchKey === null ? undefined : addedByKey.get(p.matchKey) ?? matches.get(p.matchKey);
+      const errors = [...p.errors];
+      let mode: 'insert' | 'update';
+      if (this.plan.operation === 'update') {
+        mode = 'update';
+        if (!matched) errors.push({ code: p.matchKey === null ? 'MANDATORY_NOT_FOUND' : 'RESOURCE_NOT_FOUND', field: this.plan.findBy });
+      } else if (this.plan.operation === 'upsert') {
+        mode = matched ? 'update' : 'insert';
+      } else {
+        mode = 'insert';
+        if (matched) errors.push({ code: 'DUPLICATE_DATA', field: this.plan.findBy });
+      }
+      const recordId = mode === 'update' && matched ? matched.id : candidateId;
+
+      for (const [apiName, ref] of p.refs) {
+        const resolved = refs.get(`${apiName}\u0000${ref.findBy}\u0000${ref.key.toLowerCase()}`);
+        if (resolved) p.values.set(apiName, resolved);
+        else errors.push({ code: 'INVALID_DATA', field: apiName });
+      }
+      for (const f of this.plan.module.fields) {
+        if (!f.mandatory) continue;
+        const v = p.values.get(f.apiName);
+        const missing = mode === 'insert' ? v === undefined || v === null : p.values.has(f.apiName) && v === null;
+        if (missing && !p.refs.has(f.apiName) && !errors.some((e) => e.field === f.apiName)) {
+          errors.push({ code: 'MANDATORY_NOT_FOUND', field: f.apiName });
+        }
+      }
+      for (const f of this.uniqueFields) {
+        const v = p.values.get(f.apiName);
+        if (v === undefined || v === null) continue;
+        const owner = taken.get(f.apiName)?.get(norm(v));
+        if (owner && owner !== recordId) errors.push({ code: 'DUPLICATE_DATA', field: f.apiName });
+      }
+
+      if (errors.length > 0) {
+        outcomes.push({ status: 'SKIPPED', recordId: null, errors: dedupe(errors) });
+        continue;
+      }
+      for (const f of this.uniqueFields) {
+        const v = p.values.get(f.apiName);
+        if (!p.values.has(f.apiName)) continue;
+        const owners = taken.get(f.apiName) as Map<string, string | null>;
+        const previous = matched?.values[f.apiName];
+        if (mode === 'update' && previous !== undefined && previous !== null) owners.set(norm(previous), null);
+        if (v !== undefined && v !== null) owners.set(norm(v), recordId);
+      }
+      const values = Object.fromEntries(p.values);
+      if (mode === 'insert') {
+        if (!p.values.has('Owner') || values.Owner === null) values.Owner = this.plan.actor.id;
+        inserts.push({
+          id: recordId,
+          values: { ...values, Created_Time: now, Modified_Time: now, Created_By: this.plan.actor.id, Modified_By: this.plan.actor.id },
+        });
+        if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values });
+        outcomes.push({ status: 'ADDED', recordId, errors: [] });
+      } else {
+        delete values.id;
+        updates.push({ id: recordId, values: { ...values, Modified_Time: now, Modified_By: this.plan.actor.id } });
+        outcomes.push({ status: 'UPDATED', recordId, errors: [] });
+      }
+    }
+    return { outcomes, inserts, updates };
+  }
+
+  private prepare(row: readonly string[], rowNumber: number): PreparedRow {
+    const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, overLimit: rowNumber > this.plan.maxRows };
+    if (p.overLimit) return p;
+    for (const m of this.plan.mappings) {
+      let cell = m.index === null ? '' : row[m.index] ?? '';
+      if (cell.trim() === '' && m.defaultValue) cell = String(m.defaultValue.value);
+      if (m.apiName === 'id') {
+        const key = cell.trim();
+        if (this.plan.findBy === 'id' && key !== '') p.matchKey = key;
+        continue;
+      }
+      const field = this.fields.get(m.apiName) as FieldDef;
+      if (cell.trim() === '') {
+        if (!this.plan.ignoreEmpty) p.values.set(field.apiName, null);
+        continue;
+      }
+      const coerced = coerceValue(field, cell, { timeZone: this.plan.timeZone, format: m.format });
+      if (!coerced.ok) {
+        p.errors.push({ code: 'INVALID_DATA', field: field.apiName });
+        continue;
+      }
+      if (field.dataType === 'lookup' || isUserField(field)) {
+        p.refs.set(field.apiName, { field, findBy: m.findBy ?? 'id', key: String(coerced.value) });
+      } else {
+        p.values.set(field.apiName, coerced.value);
+      }
+      if (field.apiName === this.plan.findBy && coerced.value !== null) p.matchKey = norm(coerced.value);
+    }
+    return p;
+  }
+
+  private async fetchMatches(prepared: readonly PreparedRow[]): Promise<Map<string, StoredRecord>> {
+    const out = new Map<string, StoredRecord>();
+    const findBy = this.plan.findBy;
+    if (findBy === null) return out;
+    const keys = [...new Set(prepared.map((p) => p.matchKey).filter((k): k is string => k !== null))];
+    const columns = this.uniqueFields.map((f) => f.apiName);
+    for (const r of await this.store.findRecords(this.plan.module.id, findBy, keys, columns)) {
+      out.set(findBy === 'id' ? r.id : norm(r.values[findBy] ?? ''), r);
+    }
+    return out;
+  }
+
+  /** For each unique field: normalised value → id of the record holding it (null = freed in this batch). */
+  private async fetchUniqueOwners(prepared: readonly PreparedRow[]): Promise<Map<string, Map<string, string | null>>> {
+    const out = new Map<string, Map<string, string | null>>();
+    for (const f of this.uniqueFields) {
+      const owners = new Map<string, string | null>();
+      const keys = [...new Set(prepared.map((p) => p.values.get(f.apiName)).filter((v) => v !== undefined && v !== null).map(String))];
+      for (const r of await this.store.findRecords(this.plan.module.id, f.apiName, keys, [f.apiName])) {
+        owners.set(norm(r.values[f.apiName] ?? ''), r.id);
+      }
+      out.set(f.apiName, owners);
+    }
+    return out;
+  }
+
+  /** Resolves lookup and user keys; the map is keyed `field\0findBy\0key` → record or user id. */
+  private async resolveReferences(prepared: readonly PreparedRow[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const wanted = new Map<string, { field: FieldDef; findBy: string; keys: Set<string> }>();
+    for (const p of prepared) {
+      for (const [apiName, ref] of p.refs) {
+        const k = `${apiName}\u0000${ref.findBy}`;
+        const w = wanted.get(k) ?? { field: ref.field, findBy: ref.findBy, keys: new Set<string>() };
+        w.keys.add(ref.key);
+        wanted.set(k, w);
+      }
+    }
+    for (const [k, w] of wanted) {
+      if (isUserField(w.field)) {
+        for (const key of w.keys) {
+          const user = w.findBy === 'email' ? this.usersByEmail.get(key.toLowerCase()) : this.usersById.get(key);
+          if (user) out.set(`${k}\u0000${key.toLowerCase()}`, user.id);
+        }
+        continue;
+      }
+      const target = w.field.lookupModule ? this.plan.moduleByName(w.field.lookupModule) : undefined;
+      if (!target) continue;
+      const targetField = w.findBy === 'id' ? null : findField(target, w.findBy);
+      const column = targetField?.apiName ?? 'id';
+      const found = await this.store.findRecords(target.id, column, [...w.keys], column === 'id' ? [] : [column]);
+      // A name that several records share cannot say which one is meant: it stays unresolved.
+      const byKey = new Map<string, string | null>();
+      for (const r of found) {
+        const key = column === 'id' ? r.id : norm(r.values[column] ?? '');
+        byKey.set(key, byKey.has(key) ? null : r.id);
+      }
+      for (const [key, id] of byKey) if (id !== null) out.set(`${k}\u0000${key}`, id);
+    }
+    return out;
+  }
+}
+
+function dedupe(errors: readonly RowError[]): RowError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.code}\u0000${e.field ?? ''}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

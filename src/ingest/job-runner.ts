@@ -1,0 +1,197 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Limits } from '../domain/limits.js';
+import { renderJobDetails, type Job, type ResourceProgress } from '../domain/job.js';
+import type { ModuleDef } from '../domain/metadata.js';
+import { formatZohoTime } from '../domain/time.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import { LeaseLostError, type Store } from '../ports/store.js';
+import { BatchProcessor } from './batch-processor.js';
+import { readCsvRecords } from './csv-source.js';
+import { echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
+import { isCsvName, openZipBlob } from './zip-source.js';
+
+export interface JobRunnerOptions {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly limits: Limits;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly downloadUrl: (job: Job) => string;
+  readonly log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** Thrown for a job that cannot go on (file gone or unreadable); the job ends FAILED. */
+class JobFailure extends Error {}
+
+export const resultCsvKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
+export const resultZipKey = (jobId: string): string => `results/${jobId}/${jobId}.zip`;
+
+/**
+ * Runs one claimed job through the pipeline: zip entry → decode → CSV → batch → store, committing
+ * records, counters and checkpoint together per batch (DESIGN.md "Data flow", step 3). A rerun
+ * after a crash resumes at the checkpoint and cuts the result file back to it.
+ */
+export class JobRunner {
+  constructor(private readonly o: JobRunnerOptions) {}
+
+  /** @returns the finished job, or null when the lease was lost to another worker. */
+  async run(claimed: Job, workerId: string): Promise<Job | null> {
+    const { store } = this.o;
+    const heartbeat = setInterval(() => {
+      store.renewLease(claimed.id, workerId, this.o.leaseMs, new Date()).catch(() => undefined);
+    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    try {
+      return await this.runResources(claimed, workerId);
+    } catch (e) {
+      if (e instanceof LeaseLostError) {
+        this.o.log('warn', `lease lost on job ${claimed.id}; another worker will finish it`);
+        return null;
+      }
+      throw e;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runResources(claimed: Job, workerId: string): Promise<Job> {
+    const { store } = this.o;
+    const org = await store.getOrg(claimed.orgId);
+    if (!org) throw new Error(`org ${claimed.orgId} of job ${claimed.id} is missing`);
+    const modules = await store.listModules(org.id);
+    const files = await Promise.all(claimed.resources.map((r) => store.getFile(org.id, r.spec.fileId)));
+    const encoding = claimed.requestedEncoding ?? files[0]?.encoding ?? 'UTF-8';
+    if (claimed.status === 'ADDED') await store.startJob(claimed.id, workerId, encoding);
+    let job: Job = { ...claimed, status: 'INPROGRESS', characterEncoding: encoding };
+
+    for (let i = 0; i < job.resources.length; i++) {
+      const resource = job.resources[i] as Job['resources'][number];
+      if (resource.progress.status === 'COMPLETED') continue;
+      const isLast = i === job.resources.length - 1;
+      let progress: ResourceProgress;
+      try {
+        const file = files[i];
+        if (!file) throw new JobFailure(`file ${resource.spec.fileId} is no longer available`);
+        progress = await this.runResource(job, i, { org, modules, encoding: claimed.requestedEncoding ?? file.encoding, file }, workerId);
+      } catch (e) {
+        if (e instanceof LeaseLostError) throw e;
+        const reason = e instanceof Error ? e.message : String(e);
+        this.o.log('error', `job ${job.id} resource ${i} failed: ${reason}`);
+        const failed = { ...(await this.currentProgress(job.id, org.id, i)), status: 'FAILED' as const, code: 'CANNOT_PROCESS' };
+        job = withProgress(job, i, failed);
+        job = { ...job, status: 'FAILED', failure: reason };
+        job = { ...job, resources: job.resources.map((r) => (r.progress.status === 'ADDED' ? { ...r, progress: { ...r.progress, status: 'SKIPPED', code: 'SKIPPED' } } : r)) };
+        await store.finishResource(job.id, workerId, i, failed, { status: 'FAILED', resultKey: null, failure: reason, at: new Date() });
+        return job;
+      }
+      job = withProgress(job, i, progress);
+      if (!isLast) {
+        await store.finishResource(job.id, workerId, i, progress, null);
+        continue;
+      }
+      const zipKey = resultZipKey(job.id);
+      await writeResultZip(
+        this.o.blobs,
+        zipKey,
+        job.resources.map((r, k) => ({
+          name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
+          key: resultCsvKey(job.id, k),
+        })),
+      );
+      const at = new Date();
+      job = { ...job, status: 'COMPLETED', resultKey: zipKey, finishedTime: at };
+      await store.finishResource(job.id, workerId, i, progress, { status: 'COMPLETED', resultKey: zipKey, failure: null, at });
+    }
+    return job;
+  }
+
+  private async currentProgress(jobId: string, orgId: string, i: number): Promise<ResourceProgress> {
+    const fresh = await this.o.store.getJob(orgId, jobId);
+    const p = fresh?.resources[i]?.progress;
+    if (!p) throw new Error(`job ${jobId} vanished`);
+    return p;
+  }
+
+  private async runResource(
+    job: Job,
+    index: number,
+    ctx: { org: { id: string; timeZone: string }; modules: readonly ModuleDef[]; encoding: string; file: NonNullable<Awaited<ReturnType<Store['getFile']>>> },
+    workerId: string,
+  ): Promise<ResourceProgress> {
+    const { store, blobs } = this.o;
+    const { spec } = job.resources[index] as Job['resources'][number];
+    let progress: ResourceProgress = { ...(job.resources[index] as Job['resources'][number]).progress, status: 'INPROGRESS', code: 'INPROGRESS' };
+    const module = ctx.modules.find((m) => m.id === spec.moduleId);
+    if (!module) throw new JobFailure(`module ${spec.moduleApiName} no longer exists`);
+    const actor = await store.getUser(ctx.org.id, job.createdBy.id);
+    if (!actor) throw new JobFailure(`user ${job.createdBy.id} no longer exists`);
+    const processor = new BatchProcessor(
+      {
+        operation: job.operation,
+        module,
+        mappings: spec.mappings,
+        findBy: spec.findBy,
+        ignoreEmpty: spec.ignoreEmpty,
+        timeZone: ctx.org.timeZone,
+        maxRows: this.o.limits.maxRowsPerCsv,
+        actor,
+        users: await store.listUsers(ctx.org.id),
+        moduleByName: (name) => ctx.modules.find((m) => m.apiName.toLowerCase() === name.toLowerCase()),
+      },
+      store,
+    );
+
+    const size = await blobs.size(ctx.file.blobKey);
+    if (size === null) throw new JobFailure(`uploaded file ${ctx.file.id} is missing from blob storage`);
+    const zip = await openZipBlob(blobs, ctx.file.blobKey, size);
+    const appender = await blobs.openAppender(resultCsvKey(job.id, index), progress.resultBytes);
+    try {
+      const entry = zip.entries.find((e) => isCsvName(e.name) && (e.name.split('/').pop() ?? e.name) === ctx.file.csvName);
+      if (!entry) throw new JobFailure(`${ctx.file.csvName} is missing from the uploaded zip`);
+      const echoed = echoedColumns(spec.mappings);
+      if (appender.size === 0) await appender.append(resultHeaderLine(ctx.file.header, echoed));
+
+      const records = readCsvRecords(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter });
+      let seen = -1; // the header is record 0
+      let batch: string[][] = [];
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const now = new Date();
+        const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone));
+        await appender.append(resultLines(batch, result.outcomes, echoed));
+        const counts = { ...progress.counts };
+        for (const o of result.outcomes) {
+          if (o.status === 'ADDED') counts.added++;
+          else if (o.status === 'UPDATED') counts.updated++;
+          else counts.skipped++;
+        }
+        progress = { ...progress, counts, rowsDone: progress.rowsDone + batch.length, resultBytes: appender.size };
+        await store.commitBatch({
+          jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
+          inserts: result.inserts, updates: result.updates, progress, leaseMs: this.o.leaseMs, now,
+        });
+        batch = [];
+        // Let job-details polls and uploads in between batches (issue: the server stays responsive).
+        await yieldToEventLoop();
+      };
+      for await (const record of records) {
+        seen++;
+        if (seen === 0 || seen <= progress.rowsDone) continue;
+        batch.push(record);
+        if (batch.length >= this.o.batchSize) await flush();
+      }
+      await flush();
+      return { ...progress, status: 'COMPLETED', code: 'COMPLETED' };
+    } finally {
+      await appender.close();
+      zip.close();
+    }
+  }
+
+  renderFinal(job: Job, timeZone: string): string {
+    return JSON.stringify(renderJobDetails(job, { timeZone, downloadUrl: this.o.downloadUrl(job) }));
+  }
+}
+
+function withProgress(job: Job, index: number, progress: ResourceProgress): Job {
+  return { ...job, resources: job.resources.map((r, k) => (k === index ? { ...r, progress } : r)) };
+}

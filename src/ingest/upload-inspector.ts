@@ -1,0 +1,78 @@
+import { Errors } from '../domain/errors.js';
+import type { Limits } from '../domain/limits.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import { decodeSample, detectEncoding } from './charset.js';
+import { readCsvRecords, readHead } from './csv-source.js';
+import { detectDelimiter } from './delimiter.js';
+import { isCsvName, openZipBlob } from './zip-source.js';
+
+export interface CsvInspection {
+  readonly csvName: string;
+  readonly header: readonly string[];
+  readonly delimiter: string;
+  readonly encoding: string;
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const SAMPLE_BYTES = 64 * 1024;
+
+/** A zip is recognised by its bytes, never by the part's name or type (official-sdk-wire.md §2.1). */
+export function looksLikeZip(head: Buffer): boolean {
+  return head.length >= 4 && head.subarray(0, 4).equals(ZIP_MAGIC);
+}
+
+/**
+ * Finds the one CSV of an uploaded zip and reads its header and first data row, so that
+ * create-job can check mappings synchronously and a file with nothing to import is refused early.
+ */
+export async function inspectUpload(blobs: BlobStore, key: string, size: number, limits: Limits): Promise<CsvInspection> {
+  let zip;
+  try {
+    zip = await openZipBlob(blobs, key, size);
+  } catch (e) {
+    throw Errors.fileNotSupported(`the zip file could not be read: ${e instanceof Error ? e.message : String(e)}`, {});
+  }
+  try {
+    const csvs = zip.entries.filter((e) => isCsvName(e.name));
+    if (zip.entries.length === 0) throw Errors.fileNotSupported('the zip file is empty; it must hold one CSV file', {});
+    if (csvs.length === 0) {
+      throw Errors.fileNotSupported(`the zip file holds no CSV file (found ${zip.entries.map((e) => e.name).join(', ')})`, {});
+    }
+    if (csvs.length > 1) {
+      throw Errors.fileNotSupported(
+        `the zip file holds ${csvs.length} CSV files (${csvs.map((e) => e.name).join(', ')}); only one CSV per zip is supported`,
+        { file_names: csvs.map((e) => e.name) },
+      );
+    }
+    const csv = csvs[0] as (typeof csvs)[number];
+    const csvName = csv.name.split('/').pop() ?? csv.name;
+    const sample = await readHead(await zip.openEntry(csv), SAMPLE_BYTES);
+    const encoding = detectEncoding(sample);
+    const delimiter = detectDelimiter(decodeSample(sample, encoding));
+
+    const first: string[][] = [];
+    try {
+      for await (const record of readCsvRecords(await zip.openEntry(csv), { encoding, delimiter })) {
+        first.push(record);
+        if (first.length === 2) break;
+      }
+    } catch (e) {
+      throw Errors.fileNotSupported(`${csvName} is not a readable CSV file: ${e instanceof Error ? e.message : String(e)}`, { file_name: csvName });
+    }
+    const header = first[0];
+    if (!header || header.every((h) => h.trim() === '')) {
+      throw Errors.fileNotSupported(`${csvName} is empty; it needs a header row and at least one data row`, { file_name: csvName });
+    }
+    if (first.length < 2) {
+      throw Errors.fileNotSupported(`${csvName} has a header row but no data rows`, { file_name: csvName });
+    }
+    if (header.length > limits.maxColumns) {
+      throw Errors.fileNotSupported(`${csvName} has ${header.length} columns; at most ${limits.maxColumns} are allowed`, {
+        file_name: csvName,
+      });
+    }
+    return { csvName, header: header.map((h) => h.trim()), delimiter, encoding };
+  } finally {
+    zip.close();
+  }
+}

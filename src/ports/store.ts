@@ -1,0 +1,157 @@
+import type { CellValue } from '../domain/coercion.js';
+import type { Job, ResourceProgress } from '../domain/job.js';
+import type { ModuleDef } from '../domain/metadata.js';
+import type { ModuleSpec } from '../domain/standard-modules.js';
+
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly timeZone: string;
+}
+
+export interface User {
+  readonly id: string;
+  readonly orgId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly role: string;
+  readonly active: boolean;
+}
+
+export interface AccessToken {
+  readonly hash: string;
+  readonly orgId: string;
+  readonly userId: string;
+  readonly scopes: readonly string[];
+  readonly label: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** An uploaded zip, inspected at upload time so create-job can validate synchronously. */
+export interface UploadedFile {
+  readonly id: string;
+  readonly orgId: string;
+  readonly userId: string;
+  readonly blobKey: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly uploadName: string;
+  /** Name of the CSV entry inside the zip. */
+  readonly csvName: string;
+  readonly header: readonly string[];
+  readonly delimiter: string;
+  readonly encoding: string;
+  readonly createdTime: Date;
+}
+
+export interface StoredRecord {
+  readonly id: string;
+  readonly values: Readonly<Record<string, CellValue>>;
+}
+
+export interface RecordInsert {
+  readonly id: string;
+  readonly values: Readonly<Record<string, CellValue>>;
+}
+
+export interface RecordUpdate {
+  readonly id: string;
+  /** Only the fields to change. */
+  readonly values: Readonly<Record<string, CellValue>>;
+}
+
+export interface BatchCommit {
+  readonly jobId: string;
+  readonly workerId: string;
+  readonly resourceIndex: number;
+  readonly moduleId: string;
+  readonly userId: string;
+  readonly inserts: readonly RecordInsert[];
+  readonly updates: readonly RecordUpdate[];
+  readonly progress: ResourceProgress;
+  readonly leaseMs: number;
+  readonly now: Date;
+}
+
+export interface NewOrg {
+  readonly org: Org;
+  readonly admin: User;
+  readonly modules: readonly ModuleSpec[];
+}
+
+export interface CallbackDelivery {
+  readonly id: string;
+  readonly jobId: string;
+  readonly url: string;
+  readonly body: string;
+  readonly attempts: number;
+}
+
+export interface RecordQuery {
+  readonly page: number;
+  readonly perPage: number;
+  readonly sortBy: string;
+  readonly sortOrder: 'asc' | 'desc';
+}
+
+/** Thrown by commitBatch when the worker no longer holds the job's lease. */
+export class LeaseLostError extends Error {
+  constructor(jobId: string) {
+    super(`lease on job ${jobId} was lost`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * Everything Bulkwright keeps, behind one port (DESIGN.md "ports"). Only store/* knows SQL.
+ * A batch commit is one transaction: records, counters and checkpoint together.
+ */
+export interface Store {
+  close(): Promise<void>;
+  allocateIds(count: number): Promise<string[]>;
+
+  listOrgs(): Promise<Org[]>;
+  getOrg(orgId: string): Promise<Org | null>;
+  createOrg(input: NewOrg): Promise<void>;
+  getUser(orgId: string, userId: string): Promise<User | null>;
+  listUsers(orgId: string): Promise<User[]>;
+
+  saveToken(token: AccessToken): Promise<void>;
+  findToken(hash: string): Promise<AccessToken | null>;
+  listTokens(orgId: string): Promise<AccessToken[]>;
+  revokeToken(hash: string, at: Date): Promise<boolean>;
+
+  listModules(orgId: string): Promise<ModuleDef[]>;
+
+  saveFile(file: UploadedFile): Promise<void>;
+  getFile(orgId: string, fileId: string): Promise<UploadedFile | null>;
+
+  createJob(job: Job): Promise<void>;
+  getJob(orgId: string, jobId: string): Promise<Job | null>;
+  listJobs(orgId: string, limit: number): Promise<Job[]>;
+  /** Takes the oldest runnable job (ADDED, or INPROGRESS with an expired lease) under a lease. */
+  claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null>;
+  renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
+  releaseLease(jobId: string, workerId: string): Promise<void>;
+  startJob(jobId: string, workerId: string, characterEncoding: string): Promise<void>;
+  commitBatch(batch: BatchCommit): Promise<void>;
+  /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
+  finishResource(
+    jobId: string,
+    workerId: string,
+    resourceIndex: number,
+    progress: ResourceProgress,
+    job: { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date } | null,
+  ): Promise<void>;
+
+  findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]>;
+  getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null>;
+  countRecords(moduleId: string): Promise<number>;
+  listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]>;
+
+  enqueueCallback(delivery: CallbackDelivery): Promise<void>;
+  pendingCallbacks(): Promise<CallbackDelivery[]>;
+  recordCallbackAttempt(id: string, outcome: { delivered: boolean; failedForGood: boolean; error: string | null; at: Date }): Promise<void>;
+}

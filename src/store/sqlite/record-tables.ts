@@ -1,0 +1,147 @@
+import type Database from 'better-sqlite3';
+import type { CellValue } from '../../domain/coercion.js';
+import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
+import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
+
+/** System columns every record table has besides its fields. */
+const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
+
+export function quoteIdent(name: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier ${name}`);
+  return `"${name}"`;
+}
+
+function sqlType(t: DataType): string {
+  switch (t) {
+    case 'integer':
+    case 'bigint':
+    case 'boolean':
+      return 'INTEGER';
+    case 'double':
+    case 'currency':
+    case 'percent':
+      return 'REAL';
+    default:
+      return 'TEXT';
+  }
+}
+
+function columnDef(f: Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>): string {
+  // Zoho's duplicate check ignores case (an Email differing only in case is a duplicate).
+  const collate = f.unique && sqlType(f.dataType) === 'TEXT' ? ' COLLATE NOCASE' : '';
+  return `${quoteIdent(f.apiName)} ${sqlType(f.dataType)}${collate}`;
+}
+
+export function createRecordTableSql(table: string, fields: readonly Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>[]): string[] {
+  const cols = ['"id" INTEGER PRIMARY KEY', ...SYSTEM_COLUMNS.map((c) => `${quoteIdent(c)} TEXT`), ...fields.map(columnDef)];
+  const statements = [`CREATE TABLE ${quoteIdent(table)} (${cols.join(', ')})`];
+  for (const f of fields) {
+    if (f.unique) statements.push(`CREATE UNIQUE INDEX ${quoteIdent(`${table}_u_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`);
+    else if (f.dataType === 'lookup' || f.dataType === 'ownerlookup') {
+      statements.push(`CREATE INDEX ${quoteIdent(`${table}_i_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`);
+    }
+  }
+  return statements;
+}
+
+function toSql(v: CellValue | undefined): string | number | bigint | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+function fromSql(f: FieldDef | undefined, v: unknown): CellValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return f?.dataType === 'bigint' ? v.toString() : Number(v);
+  if (f?.dataType === 'boolean') return v === 1 || v === 1n;
+  return v as CellValue;
+}
+
+/** Reads and writes one module's records; statements are prepared once and reused. */
+export class RecordTable {
+  private readonly table: string;
+  private readonly columns: readonly string[];
+  private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
+  private insertStmt: Database.Statement | null = null;
+  private readonly updateStmts = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    tableName: string,
+    module: ModuleDef,
+  ) {
+    this.table = quoteIdent(tableName);
+    this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
+    this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
+  }
+
+  insert(rows: readonly RecordInsert[]): void {
+    if (!this.insertStmt) {
+      const cols = ['id', ...this.columns];
+      this.insertStmt = this.db.prepare(
+        `INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+      );
+    }
+    const params: (string | number | bigint | null)[] = new Array(this.columns.length + 1);
+    for (const row of rows) {
+      params[0] = BigInt(row.id);
+      for (let i = 0; i < this.columns.length; i++) params[i + 1] = toSql(row.values[this.columns[i] as string]);
+      this.insertStmt.run(params);
+    }
+  }
+
+  update(rows: readonly RecordUpdate[]): void {
+    for (const row of rows) {
+      const cols = Object.keys(row.values);
+      if (cols.length === 0) continue;
+      const key = cols.join('\u0000');
+      let stmt = this.updateStmts.get(key);
+      if (!stmt) {
+        stmt = this.db.prepare(`UPDATE ${this.table} SET ${cols.map((c) => `${quoteIdent(c)} = ?`).join(', ')} WHERE "id" = ?`);
+        this.updateStmts.set(key, stmt);
+      }
+      stmt.run([...cols.map((c) => toSql(row.values[c])), BigInt(row.id)]);
+    }
+  }
+
+  find(field: string, keys: readonly string[], columns: readonly string[]): StoredRecord[] {
+    const out: StoredRecord[] = [];
+    const wanted = ['id', ...columns.filter((c) => c !== 'id')];
+    const select = wanted.map(quoteIdent).join(', ');
+    const bind = field === 'id' ? keys.filter((k) => /^\d{1,19}$/.test(k)).map((k) => BigInt(k)) : [...keys];
+    for (let i = 0; i < bind.length; i += 500) {
+      const chunk = bind.slice(i, i + 500);
+      const stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${quoteIdent(field)} IN (${chunk.map(() => '?').join(', ')})`);
+      for (const row of stmt.safeIntegers(true).all(chunk) as Record<string, unknown>[]) out.push(this.toRecord(row));
+    }
+    return out;
+  }
+
+  get(id: string): StoredRecord | null {
+    if (!/^\d{1,19}$/.test(id)) return null;
+    const row = this.db.prepare(`SELECT * FROM ${this.table} WHERE "id" = ?`).safeIntegers(true).get(BigInt(id)) as
+      | Record<string, unknown>
+      | undefined;
+    return row ? this.toRecord(row) : null;
+  }
+
+  count(): number {
+    return Number((this.db.prepare(`SELECT count(*) AS n FROM ${this.table}`).get() as { n: number }).n);
+  }
+
+  list(q: RecordQuery): StoredRecord[] {
+    const sortCol = q.sortBy === 'id' || this.columns.includes(q.sortBy) ? quoteIdent(q.sortBy) : '"id"';
+    const dir = q.sortOrder === 'desc' ? 'DESC' : 'ASC';
+    const rows = this.db
+      .prepare(`SELECT * FROM ${this.table} ORDER BY ${sortCol} ${dir}, "id" ${dir} LIMIT ? OFFSET ?`)
+      .safeIntegers(true)
+      .all(q.perPage, (q.page - 1) * q.perPage) as Record<string, unknown>[];
+    return rows.map((r) => this.toRecord(r));
+  }
+
+  private toRecord(row: Record<string, unknown>): StoredRecord {
+    const values: Record<string, CellValue> = {};
+    for (const [k, v] of Object.entries(row)) if (k !== 'id') values[k] = fromSql(this.fieldsByName.get(k), v);
+    return { id: String(row.id), values };
+  }
+}

@@ -1,0 +1,396 @@
+import Database from 'better-sqlite3';
+import { randomInt } from 'node:crypto';
+import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
+import { NEW_RESOURCE_PROGRESS, type Job, type JobStatus, type ResourceProgress, type ResourceSpec } from '../../domain/job.js';
+import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
+import {
+  LeaseLostError,
+  type AccessToken,
+  type BatchCommit,
+  type CallbackDelivery,
+  type NewOrg,
+  type Org,
+  type RecordQuery,
+  type Store,
+  type StoredRecord,
+  type UploadedFile,
+  type User,
+} from '../../ports/store.js';
+import { migrate } from './migrations.js';
+import { createRecordTableSql, RecordTable } from './record-tables.js';
+
+type Row = Record<string, unknown>;
+const str = (v: unknown): string => String(v);
+const optDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
+
+/** The embedded default store: one SQLite file in WAL mode (better-sqlite3, synchronous calls). */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly modulesCache = new Map<string, ModuleDef[]>();
+  private readonly tables = new Map<string, RecordTable>();
+  private readonly tableNames = new Map<string, string>();
+  private idPrefix = 0;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode keeps commits atomic and durable against a process crash; only an OS crash
+    // can lose the last commits, which the checkpoint design tolerates (a batch is redone).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    const prefix = this.db.prepare("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row | undefined;
+    if (prefix) this.idPrefix = Number(prefix.value);
+    else {
+      this.idPrefix = randomInt(1_000_000, 9_000_000);
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(this.idPrefix));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async allocateIds(count: number): Promise<string[]> {
+    return this.allocateIdsSync(count);
+  }
+
+  private allocateIdsSync(count: number): string[] {
+    const row = this.db
+      .prepare("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
+      .get(BigInt(count)) as Row;
+    const end = BigInt(str(row.value));
+    if (end >= ID_COUNTER_SPAN) throw new Error('id space exhausted');
+    const ids: string[] = new Array(count);
+    for (let i = 0; i < count; i++) ids[i] = composeId(this.idPrefix, end - BigInt(count - i) + 1n);
+    return ids;
+  }
+
+  async listOrgs(): Promise<Org[]> {
+    return (this.db.prepare('SELECT * FROM orgs ORDER BY created_at').all() as Row[]).map(toOrg);
+  }
+
+  async getOrg(orgId: string): Promise<Org | null> {
+    const r = this.db.prepare('SELECT * FROM orgs WHERE id = ?').get(orgId) as Row | undefined;
+    return r ? toOrg(r) : null;
+  }
+
+  async createOrg(input: NewOrg): Promise<void> {
+    this.db.transaction(() => {
+      const { org, admin } = input;
+      this.db.prepare('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
+      this.db
+        .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
+      for (const spec of input.modules) {
+        const [moduleId] = this.allocateIdsSync(1) as [string];
+        const table = `rec_${moduleId}`;
+        this.db
+          .prepare('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, 0, ?)')
+          .run(moduleId, org.id, spec.apiName, spec.singularLabel, spec.pluralLabel, table);
+        const fieldIds = this.allocateIdsSync(spec.fields.length);
+        const insertField = this.db.prepare(
+          `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
+            picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        spec.fields.forEach((f, i) =>
+          insertField.run(fieldIds[i], moduleId, f.apiName, f.label ?? f.apiName.replace(/_/g, ' '), f.dataType, f.length ?? null,
+            f.mandatory ? 1 : 0, f.unique ? 1 : 0, f.readOnly ? 1 : 0, f.lookupModule ?? null, JSON.stringify(f.picklistValues ?? []),
+            f.isNameField ? 1 : 0, i),
+        );
+        for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false })))) {
+          this.db.exec(sql);
+        }
+      }
+    })();
+    this.modulesCache.delete(input.org.id);
+  }
+
+  async getUser(orgId: string, userId: string): Promise<User | null> {
+    const r = this.db.prepare('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, userId) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  async listUsers(orgId: string): Promise<User[]> {
+    return (this.db.prepare('SELECT * FROM users WHERE org_id = ? ORDER BY id').all(orgId) as Row[]).map(toUser);
+  }
+
+  async saveToken(t: AccessToken): Promise<void> {
+    this.db
+      .prepare('INSERT INTO tokens (hash, org_id, user_id, scopes, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(t.hash, t.orgId, t.userId, JSON.stringify(t.scopes), t.label, t.createdAt.getTime(), t.expiresAt?.getTime() ?? null,
+        t.revokedAt?.getTime() ?? null);
+  }
+
+  async findToken(hash: string): Promise<AccessToken | null> {
+    const r = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+    return r ? toToken(r) : null;
+  }
+
+  async listTokens(orgId: string): Promise<AccessToken[]> {
+    return (this.db.prepare('SELECT * FROM tokens WHERE org_id = ? ORDER BY created_at').all(orgId) as Row[]).map(toToken);
+  }
+
+  async revokeToken(hash: string, at: Date): Promise<boolean> {
+    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(at.getTime(), hash).changes === 1;
+  }
+
+  async listModules(orgId: string): Promise<ModuleDef[]> {
+    const cached = this.modulesCache.get(orgId);
+    if (cached) return cached;
+    const modules = (this.db.prepare('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
+      this.tableNames.set(str(m.id), str(m.table_name));
+      const fields = (this.db.prepare('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
+      return {
+        id: str(m.id),
+        apiName: str(m.api_name),
+        singularLabel: str(m.singular_label),
+        pluralLabel: str(m.plural_label),
+        custom: m.custom === 1,
+        fields,
+      } satisfies ModuleDef;
+    });
+    this.modulesCache.set(orgId, modules);
+    return modules;
+  }
+
+  async saveFile(f: UploadedFile): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO files (id, org_id, user_id, blob_key, size, sha256, upload_name, csv_name, header, delimiter, encoding, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(f.id, f.orgId, f.userId, f.blobKey, f.size, f.sha256, f.uploadName, f.csvName, JSON.stringify(f.header), f.delimiter,
+        f.encoding, f.createdTime.getTime());
+  }
+
+  async getFile(orgId: string, fileId: string): Promise<UploadedFile | null> {
+    const r = this.db.prepare('SELECT * FROM files WHERE org_id = ? AND id = ?').get(orgId, fileId) as Row | undefined;
+    if (!r) return null;
+    return {
+      id: str(r.id), orgId: str(r.org_id), userId: str(r.user_id), blobKey: str(r.blob_key), size: Number(r.size),
+      sha256: str(r.sha256), uploadName: str(r.upload_name), csvName: str(r.csv_name), header: JSON.parse(str(r.header)) as string[],
+      delimiter: str(r.delimiter), encoding: str(r.encoding), createdTime: new Date(Number(r.created_at)),
+    };
+  }
+
+  async createJob(job: Job): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO jobs (id, org_id, created_by_id, created_by_name, created_at, operation, ignore_empty, requested_encoding,
+            callback_url, status, specs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(job.id, job.orgId, job.createdBy.id, job.createdBy.name, job.createdTime.getTime(), job.operation, job.ignoreEmpty ? 1 : 0,
+          job.requestedEncoding, job.callback?.url ?? null, job.status, JSON.stringify(job.resources.map((r) => r.spec)));
+      const insert = this.db.prepare(
+        `INSERT INTO job_resources (job_id, idx, status, code, added, updated, skipped, rows_done, result_bytes)
+         VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0)`,
+      );
+      job.resources.forEach((r, i) => insert.run(job.id, i, r.progress.status, r.progress.code));
+    })();
+  }
+
+  async getJob(orgId: string, jobId: string): Promise<Job | null> {
+    const r = this.db.prepare('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
+    return r ? this.toJob(r) : null;
+  }
+
+  async listJobs(orgId: string, limit: number): Promise<Job[]> {
+    const rows = this.db.prepare('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
+    return rows.map((r) => this.toJob(r));
+  }
+
+  async claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null> {
+    const t = now.getTime();
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare(
+          `SELECT id FROM jobs WHERE status = 'ADDED' OR (status = 'INPROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < ?))
+           ORDER BY created_at, id LIMIT 1`,
+        )
+        .get(t) as Row | undefined;
+      if (!r) return null;
+      this.db.prepare('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
+      return this.toJob(this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
+    })();
+  }
+
+  async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?').run(now.getTime() + leaseMs, jobId, workerId)
+        .changes === 1
+    );
+  }
+
+  async releaseLease(jobId: string, workerId: string): Promise<void> {
+    this.db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
+  }
+
+  async startJob(jobId: string, workerId: string, characterEncoding: string): Promise<void> {
+    const changed = this.db
+      .prepare("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
+      .run(characterEncoding, jobId, workerId).changes;
+    if (changed !== 1) throw new LeaseLostError(jobId);
+  }
+
+  async commitBatch(b: BatchCommit): Promise<void> {
+    const table = this.recordTable(b.moduleId);
+    this.db.transaction(() => {
+      this.holdLease(b.jobId, b.workerId, b.now.getTime() + b.leaseMs);
+      table.insert(b.inserts);
+      table.update(b.updates);
+      this.writeProgress(b.jobId, b.resourceIndex, b.progress);
+    })();
+  }
+
+  async finishResource(
+    jobId: string,
+    workerId: string,
+    resourceIndex: number,
+    progress: ResourceProgress,
+    job: { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date } | null,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      this.holdLease(jobId, workerId, null);
+      this.writeProgress(jobId, resourceIndex, progress);
+      if (job) {
+        this.db
+          .prepare('UPDATE jobs SET status = ?, result_key = ?, failure = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?')
+          .run(job.status, job.resultKey, job.failure, job.at.getTime(), jobId);
+        if (job.status === 'FAILED') {
+          this.db.prepare("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
+        }
+      }
+    })();
+  }
+
+  private holdLease(jobId: string, workerId: string, expiresAt: number | null): void {
+    const sql = expiresAt === null
+      ? 'UPDATE jobs SET lease_owner = lease_owner WHERE id = ? AND lease_owner = ?'
+      : 'UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?';
+    const params = expiresAt === null ? [jobId, workerId] : [expiresAt, jobId, workerId];
+    if (this.db.prepare(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
+  }
+
+  private writeProgress(jobId: string, idx: number, p: ResourceProgress): void {
+    this.db
+      .prepare(
+        `UPDATE job_resources SET status = ?, code = ?, added = ?, updated = ?, skipped = ?, rows_done = ?, result_bytes = ?
+         WHERE job_id = ? AND idx = ?`,
+      )
+      .run(p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx);
+  }
+
+  private recordTable(moduleId: string): RecordTable {
+    let t = this.tables.get(moduleId);
+    if (!t) {
+      const m = this.db.prepare('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+      if (!m) throw new Error(`unknown module ${moduleId}`);
+      const cached = this.modulesCache.get(str(m.org_id));
+      const module = cached?.find((x) => x.id === moduleId) ?? this.loadModule(moduleId);
+      t = new RecordTable(this.db, str(m.table_name), module);
+      this.tables.set(moduleId, t);
+    }
+    return t;
+  }
+
+  private loadModule(moduleId: string): ModuleDef {
+    const m = this.db.prepare('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
+    const fields = (this.db.prepare('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
+    return { id: moduleId, apiName: str(m.api_name), singularLabel: str(m.singular_label), pluralLabel: str(m.plural_label), custom: m.custom === 1, fields };
+  }
+
+  async findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
+    return keys.length === 0 ? [] : this.recordTable(moduleId).find(field, keys, columns);
+  }
+
+  async getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null> {
+    return this.recordTable(moduleId).get(recordId);
+  }
+
+  async countRecords(moduleId: string): Promise<number> {
+    return this.recordTable(moduleId).count();
+  }
+
+  async listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    return this.recordTable(moduleId).list(query);
+  }
+
+  async enqueueCallback(d: CallbackDelivery): Promise<void> {
+    this.db
+      .prepare("INSERT INTO callbacks (id, job_id, url, body, attempts, state, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
+      .run(d.id, d.jobId, d.url, d.body, d.attempts, Date.now());
+  }
+
+  async pendingCallbacks(): Promise<CallbackDelivery[]> {
+    return (this.db.prepare("SELECT * FROM callbacks WHERE state = 'pending' ORDER BY rowid").all() as Row[]).map((r) => ({
+      id: str(r.id), jobId: str(r.job_id), url: str(r.url), body: str(r.body), attempts: Number(r.attempts),
+    }));
+  }
+
+  async recordCallbackAttempt(id: string, o: { delivered: boolean; failedForGood: boolean; error: string | null; at: Date }): Promise<void> {
+    const state = o.delivered ? 'delivered' : o.failedForGood ? 'failed' : 'pending';
+    this.db
+      .prepare('UPDATE callbacks SET attempts = attempts + 1, state = ?, last_error = ?, updated_at = ? WHERE id = ?')
+      .run(state, o.error, o.at.getTime(), id);
+  }
+
+  private toJob(r: Row): Job {
+    const specs = JSON.parse(str(r.specs)) as ResourceSpec[];
+    const progressRows = this.db.prepare('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
+    return {
+      id: str(r.id),
+      orgId: str(r.org_id),
+      createdBy: { id: str(r.created_by_id), name: str(r.created_by_name) },
+      createdTime: new Date(Number(r.created_at)),
+      operation: str(r.operation) as Job['operation'],
+      ignoreEmpty: r.ignore_empty === 1,
+      requestedEncoding: r.requested_encoding === null ? null : str(r.requested_encoding),
+      characterEncoding: r.character_encoding === null ? null : str(r.character_encoding),
+      callback: r.callback_url === null ? null : { url: str(r.callback_url), method: 'post' },
+      status: str(r.status) as JobStatus,
+      resources: specs.map((spec, i) => {
+        const p = progressRows[i];
+        const progress: ResourceProgress = p
+          ? {
+              status: str(p.status) as ResourceProgress['status'],
+              code: str(p.code),
+              counts: { added: Number(p.added), updated: Number(p.updated), skipped: Number(p.skipped) },
+              rowsDone: Number(p.rows_done),
+              resultBytes: Number(p.result_bytes),
+            }
+          : NEW_RESOURCE_PROGRESS;
+        return { spec, progress };
+      }),
+      resultKey: r.result_key === null ? null : str(r.result_key),
+      failure: r.failure === null ? null : str(r.failure),
+      finishedTime: optDate(r.finished_at),
+    };
+  }
+}
+
+function toOrg(r: Row): Org {
+  return { id: str(r.id), name: str(r.name), timeZone: str(r.time_zone) };
+}
+
+function toUser(r: Row): User {
+  return { id: str(r.id), orgId: str(r.org_id), name: str(r.name), email: str(r.email), role: str(r.role), active: r.active === 1 };
+}
+
+function toToken(r: Row): AccessToken {
+  return {
+    hash: str(r.hash), orgId: str(r.org_id), userId: str(r.user_id), scopes: JSON.parse(str(r.scopes)) as string[],
+    label: str(r.label), createdAt: new Date(Number(r.created_at)), expiresAt: optDate(r.expires_at), revokedAt: optDate(r.revoked_at),
+  };
+}
+
+function toField(r: Row): FieldDef {
+  return {
+    id: str(r.id), apiName: str(r.api_name), label: str(r.label), dataType: str(r.data_type) as DataType,
+    length: r.length === null ? null : Number(r.length), mandatory: r.mandatory === 1, unique: r.is_unique === 1,
+    readOnly: r.read_only === 1, lookupModule: r.lookup_module === null ? null : str(r.lookup_module),
+    picklistValues: JSON.parse(str(r.picklist)) as string[], isNameField: r.is_name === 1,
+  };
+}
