@@ -60,13 +60,13 @@ export class JobRunner {
     const modules = await store.listModules(org.id);
     const files = await Promise.all(claimed.resources.map((r) => store.getFile(org.id, r.spec.fileId)));
     const encoding = claimed.requestedEncoding ?? files[0]?.encoding ?? 'UTF-8';
-    if (claimed.status === 'ADDED') await store.startJob(claimed.id, workerId, encoding);
     let job: Job = { ...claimed, status: 'INPROGRESS', characterEncoding: encoding };
 
     for (let i = 0; i < job.resources.length; i++) {
       const resource = job.resources[i] as Job['resources'][number];
       if (resource.progress.status === 'COMPLETED') continue;
       const isLast = i === job.resources.length - 1;
+      await store.startResource(job.id, workerId, i, encoding);
       let progress: ResourceProgress;
       try {
         const file = files[i];

@@ -14,11 +14,13 @@ export interface CsvInspection {
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+// An archive with no entries starts with its end record; it is a zip, just an empty one.
+const EMPTY_ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const SAMPLE_BYTES = 64 * 1024;
 
 /** A zip is recognised by its bytes, never by the part's name or type (official-sdk-wire.md §2.1). */
 export function looksLikeZip(head: Buffer): boolean {
-  return head.length >= 4 && head.subarray(0, 4).equals(ZIP_MAGIC);
+  return head.length >= 4 && (head.subarray(0, 4).equals(ZIP_MAGIC) || head.subarray(0, 4).equals(EMPTY_ZIP_MAGIC));
 }
 
 /**

@@ -135,7 +135,8 @@ export interface Store {
   claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null>;
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
   releaseLease(jobId: string, workerId: string): Promise<void>;
-  startJob(jobId: string, workerId: string, characterEncoding: string): Promise<void>;
+  /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */
+  startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void>;
   commitBatch(batch: BatchCommit): Promise<void>;
   /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
   finishResource(

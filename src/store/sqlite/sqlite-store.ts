@@ -228,11 +228,16 @@ export class SqliteStore implements Store {
     this.db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
   }
 
-  async startJob(jobId: string, workerId: string, characterEncoding: string): Promise<void> {
-    const changed = this.db
-      .prepare("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
-      .run(characterEncoding, jobId, workerId).changes;
-    if (changed !== 1) throw new LeaseLostError(jobId);
+  async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
+    this.db.transaction(() => {
+      const changed = this.db
+        .prepare("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
+        .run(characterEncoding, jobId, workerId).changes;
+      if (changed !== 1) throw new LeaseLostError(jobId);
+      this.db
+        .prepare("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = ? AND idx = ?")
+        .run(jobId, resourceIndex);
+    })();
   }
 
   async commitBatch(b: BatchCommit): Promise<void> {

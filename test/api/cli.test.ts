@@ -1,0 +1,121 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawApi } from '../support/api-client.js';
+import { leadsCsv, manyLeads } from '../support/builders.js';
+import { zipCsv } from '../support/zip.js';
+
+const CLI = path.resolve('dist/cli/main.js');
+
+interface Credentials {
+  org_id: string;
+  user_id: string;
+  user_name: string;
+  access_token: string;
+  api_domain: string;
+}
+
+let dataDir: string;
+let child: ChildProcess;
+let baseUrl: string;
+let stdout = '';
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'bulkwright-cli-'));
+  child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no listening line: ${stdout}`)), 20_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      const m = /^Bulkwright listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+  });
+});
+
+afterAll(async () => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('bulkwright serve', () => {
+  it('prints exactly one listening line on stdout', () => {
+    expect(stdout).toBe(`Bulkwright listening on ${baseUrl}\n`);
+  });
+
+  it('writes dev credentials with mode 0600 that work against the API', async () => {
+    const file = path.join(dataDir, 'dev-credentials.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const creds = JSON.parse(await readFile(file, 'utf8')) as Credentials;
+    expect(Object.keys(creds)).toEqual(['org_id', 'user_id', 'user_name', 'access_token', 'api_domain']);
+    expect(creds.org_id).toMatch(/^\d{19}$/);
+    expect(creds.user_id).toMatch(/^\d{19}$/);
+    expect(creds.access_token).toMatch(/^1000\.[0-9a-f]{32}\.[0-9a-f]{32}$/);
+    expect(creds.api_domain).toBe(baseUrl);
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, creds.access_token);
+    const res = await api.upload(await zipCsv('leads.csv', leadsCsv(['Last_Name'], manyLeads(1))));
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('bulkwright token', () => {
+  it('creates a token printed alone on stdout, and revokes it', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const created = cli('token', 'create', '--data-dir', dataDir);
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/^1000\.[0-9a-f]{32}\.[0-9a-f]{32}\n$/);
+    const token = created.stdout.trim();
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, token);
+    expect((await api.getJob('4150868000005350003')).json.code).toBe('RESOURCE_NOT_FOUND');
+
+    const revoked = cli('token', 'revoke', token, '--data-dir', dataDir);
+    expect(revoked.status).toBe(0);
+    expect((await api.getJob('4150868000005350003')).json.code).toBe('INVALID_TOKEN');
+    expect(cli('token', 'revoke', token, '--data-dir', dataDir).status).toBe(1);
+  });
+
+  it('creates a token limited to the scopes given', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const token = cli('token', 'create', '--data-dir', dataDir, '--org', creds.org_id, '--scopes', 'ZohoCRM.bulk.READ').stdout.trim();
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, token);
+    expect((await api.getJob('4150868000005350003')).json.code).toBe('RESOURCE_NOT_FOUND');
+    const res = await api.upload(await zipCsv('leads.csv', leadsCsv(['Last_Name'], manyLeads(1))));
+    expect(res.json.code).toBe('OAUTH_SCOPE_MISMATCH');
+  });
+
+  it('creates a token that expires', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const token = cli('token', 'create', '--data-dir', dataDir, '--expires-in', '1').stdout.trim();
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, token);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await api.getJob('4150868000005350003')).json.code).toBe('INVALID_TOKEN');
+  });
+
+  it('refuses an unknown org and a bad --expires-in with a message and a non-zero exit', () => {
+    const noOrg = cli('token', 'create', '--data-dir', dataDir, '--org', '123456789012345');
+    expect(noOrg.status).not.toBe(0);
+    expect(noOrg.stderr).toContain('no org 123456789012345');
+    const bad = cli('token', 'create', '--data-dir', dataDir, '--expires-in', 'soon');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--expires-in takes a whole number of seconds above 0');
+  });
+});
+
+describe('shutdown', () => {
+  it('exits 0 on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

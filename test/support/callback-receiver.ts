@@ -1,0 +1,51 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedCallback {
+  readonly method: string;
+  readonly contentType: string | undefined;
+  readonly body: Record<string, unknown>;
+}
+
+/** A client's callback endpoint on loopback; can refuse the first N deliveries to exercise retries. */
+export class CallbackReceiver {
+  readonly received: ReceivedCallback[] = [];
+  attempts = 0;
+  private server: Server | null = null;
+
+  constructor(private readonly failFirst = 0) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.attempts++;
+        if (this.attempts <= this.failFirst) {
+          res.writeHead(500).end('not now');
+          return;
+        }
+        this.received.push({
+          method: req.method ?? '',
+          contentType: req.headers['content-type'],
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/bulk-callback`;
+  }
+
+  async waitFor(count: number, timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.received.length < count) {
+      if (Date.now() > until) throw new Error(`expected ${count} callbacks, got ${this.received.length}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
