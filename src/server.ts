@@ -6,11 +6,14 @@ import type { Config } from './config.js';
 import type { Job } from './domain/job.js';
 import { buildApp } from './http/app.js';
 import { bulkWriteRoutes } from './http/routes/bulk-write.js';
+import { recordRoutes } from './http/routes/records.js';
 import { JobRunner } from './ingest/job-runner.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { Store } from './ports/store.js';
 import { CallbackService } from './services/callback-service.js';
 import { JobService } from './services/job-service.js';
+import { MetadataService } from './services/metadata-service.js';
+import { RecordService } from './services/record-service.js';
 import { SetupService, type SetupResult } from './services/setup-service.js';
 import { TokenService } from './services/token-service.js';
 import { UploadService } from './services/upload-service.js';
@@ -69,7 +72,10 @@ export async function createBulkwright(config: Config): Promise<Bulkwright> {
   const jobs = new JobService(store, blobs, { limits: config.limits, downloadUrl, onJobCreated: () => worker?.wake() });
   const uploads = new UploadService(store, blobs, { limits: config.limits, uploadErrorStatus: config.uploadErrorStatus });
   const app = await buildApp({
-    routes: bulkWriteRoutes({ uploads, jobs, orgTimeZone, uploadErrorStatus: config.uploadErrorStatus }),
+    routes: [
+      ...bulkWriteRoutes({ uploads, jobs, orgTimeZone, uploadErrorStatus: config.uploadErrorStatus }),
+      ...recordRoutes({ records: new RecordService(store), metadata: new MetadataService(store) }),
+    ],
     tokens,
     maxUploadBytes: config.limits.maxZipBytes,
     maxJsonBytes: 4 * 1024 * 1024,

@@ -66,11 +66,20 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, Errors.internal());
   });
 
+  // A parametric route (`/crm/v2.1/:module`) also matches the path of a static route with another
+  // method (`POST /crm/v2.1/upload`); such a request has the wrong method, not an unknown module.
+  const staticMethods = new Map<string, Set<string>>();
+  for (const r of o.routes) {
+    if (!r.path.includes(':')) staticMethods.set(r.path, (staticMethods.get(r.path) ?? new Set()).add(r.method));
+  }
+
   for (const route of o.routes) {
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
+        const methods = route.path.includes(':') ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
+        if (methods && !methods.has(request.method)) throw Errors.invalidRequestMethod();
         const principal = await authenticate(request, o.tokens, route.scopes);
         if (principal.tokenExpiresAt) {
           reply.header('x-accesstoken-reset', formatZohoTime(principal.tokenExpiresAt, await o.orgTimeZone(principal.orgId)));

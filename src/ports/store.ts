@@ -1,4 +1,5 @@
 import type { CellValue } from '../domain/coercion.js';
+import type { Criteria } from '../domain/criteria.js';
 import type { Job, ResourceProgress } from '../domain/job.js';
 import type { ModuleDef } from '../domain/metadata.js';
 import type { ModuleSpec } from '../domain/standard-modules.js';
@@ -90,6 +91,8 @@ export interface CallbackDelivery {
 }
 
 export interface RecordQuery {
+  /** Field names in it are checked against the module by the caller. */
+  readonly filter: Criteria | null;
   readonly page: number;
   readonly perPage: number;
   readonly sortBy: string;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CellValue } from '../../domain/coercion.js';
+import type { Criteria } from '../../domain/criteria.js';
 import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
 import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
 
@@ -132,11 +133,47 @@ export class RecordTable {
   list(q: RecordQuery): StoredRecord[] {
     const sortCol = q.sortBy === 'id' || this.columns.includes(q.sortBy) ? quoteIdent(q.sortBy) : '"id"';
     const dir = q.sortOrder === 'desc' ? 'DESC' : 'ASC';
+    const params: unknown[] = [];
+    const where = q.filter ? `WHERE ${this.condition(q.filter, params)}` : '';
     const rows = this.db
-      .prepare(`SELECT * FROM ${this.table} ORDER BY ${sortCol} ${dir}, "id" ${dir} LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM ${this.table} ${where} ORDER BY ${sortCol} ${dir}, "id" ${dir} LIMIT ? OFFSET ?`)
       .safeIntegers(true)
-      .all(q.perPage, (q.page - 1) * q.perPage) as Record<string, unknown>[];
+      .all(...params, q.perPage, (q.page - 1) * q.perPage) as Record<string, unknown>[];
     return rows.map((r) => this.toRecord(r));
+  }
+
+  /** SQL for a criteria tree; text compares ignore case, as Zoho's search does. */
+  private condition(c: Criteria, params: unknown[]): string {
+    if (c.kind === 'group') return `(${c.children.map((x) => this.condition(x, params)).join(c.operator === 'and' ? ' AND ' : ' OR ')})`;
+    const col = quoteIdent(c.field);
+    const f = this.fieldsByName.get(c.field);
+    const isText = c.field !== 'id' && (!f || sqlType(f.dataType) === 'TEXT');
+    const bind = (v: string): unknown => (c.field === 'id' ? (/^\d{1,19}$/.test(v) ? BigInt(v) : -1n) : isText ? v : Number(v));
+    const nocase = isText ? ' COLLATE NOCASE' : '';
+    const one = (op: string): string => {
+      params.push(bind(c.values[0] ?? ''));
+      return `${col}${nocase} ${op} ?`;
+    };
+    switch (c.operator) {
+      case 'equals': return one('=');
+      case 'not_equal': return `(${one('<>')} OR ${col} IS NULL)`;
+      case 'greater_than': return one('>');
+      case 'greater_equal': return one('>=');
+      case 'less_than': return one('<');
+      case 'less_equal': return one('<=');
+      case 'starts_with':
+      case 'contains': {
+        const escaped = (c.values[0] ?? '').replace(/[\\%_]/g, (m) => `\\${m}`);
+        params.push(c.operator === 'contains' ? `%${escaped}%` : `${escaped}%`);
+        return `${col} LIKE ? ESCAPE '\\'`;
+      }
+      case 'in':
+        params.push(...c.values.map(bind));
+        return `${col}${nocase} IN (${c.values.map(() => '?').join(', ')})`;
+      case 'between':
+        params.push(bind(c.values[0] ?? ''), bind(c.values[1] ?? ''));
+        return `${col}${nocase} BETWEEN ? AND ?`;
+    }
   }
 
   private toRecord(row: Record<string, unknown>): StoredRecord {
