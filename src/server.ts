@@ -14,6 +14,8 @@ import { CallbackService } from './services/callback-service.js';
 import { JobService } from './services/job-service.js';
 import { MetadataService } from './services/metadata-service.js';
 import { RecordService } from './services/record-service.js';
+import { SchemaService } from './services/schema-service.js';
+import type { ModuleSpec } from './domain/standard-modules.js';
 import { SetupService, type SetupResult } from './services/setup-service.js';
 import { TokenService } from './services/token-service.js';
 import { UploadService } from './services/upload-service.js';
@@ -46,7 +48,7 @@ export function openStores(config: Config): { store: Store; blobs: BlobStore } {
 }
 
 /** The composition root: stores → services → worker → HTTP app. */
-export async function createBulkwright(config: Config): Promise<Bulkwright> {
+export async function createBulkwright(config: Config, schema: readonly ModuleSpec[] = []): Promise<Bulkwright> {
   const { store, blobs } = openStores(config);
   const tokens = new TokenService(store);
   const setup = await new SetupService(store, tokens).ensureOrg({
@@ -55,6 +57,10 @@ export async function createBulkwright(config: Config): Promise<Bulkwright> {
     adminEmail: 'admin@bulkwright.local',
     timeZone: config.timeZone,
   });
+  if (schema.length > 0) {
+    const schemas = new SchemaService(store);
+    for (const org of await store.listOrgs()) await schemas.apply(org.id, schema);
+  }
 
   let baseUrl = config.publicUrl ?? '';
   const downloadUrl = (job: Pick<Job, 'id' | 'orgId'>): string => `${baseUrl}/v2/crm/${job.orgId}/bulk-write/${job.id}/${job.id}.zip`;

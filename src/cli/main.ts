@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { fieldCommand } from './field-command.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
 
 const program = new Command('bulkwright')
   .description('A self-hostable twin of Zoho CRM Bulk Write API v2.1')
   .addCommand(serveCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(fieldCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`bulkwright: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { buildConfig, describeConfig } from '../config.js';
 import type { ProfileName } from '../domain/limits.js';
 import { createBulkwright } from '../server.js';
+import { readSchemaFile } from './schema-file.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -13,9 +14,10 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'where the database and files live', './data')
     .option('--public-url <url>', 'base of result download_url (default: the listening address)')
     .addOption(new Option('--profile <name>', 'limits profile').choices(['zoho', 'unlimited']).default('zoho'))
+    .option('--schema <file>', 'custom modules and fields to add (JSON or YAML)')
     .option('--no-worker', 'serve the API only; run no jobs in this process')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
-    .action(async (opts: { port: number; host: string; dataDir: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string }) => {
+    .action(async (opts: { port: number; host: string; dataDir: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string; schema?: string }) => {
       const config = buildConfig({
         port: opts.port,
         host: opts.host,
@@ -25,7 +27,8 @@ export function serveCommand(): Command {
         worker: { enabled: opts.worker },
         logLevel: opts.logLevel,
       });
-      const bw = await createBulkwright(config);
+      const schema = opts.schema ? await readSchemaFile(opts.schema) : [];
+      const bw = await createBulkwright(config, schema);
       const url = await bw.listen();
       const credentials = path.join(config.dataDir, 'dev-credentials.json');
       if (bw.setup.token) await writeCredentials(credentials, bw.setup, bw.setup.token, url);

@@ -12,6 +12,8 @@ export interface ResourcePlan {
   readonly ignoreEmpty: boolean;
   readonly timeZone: string;
   readonly maxRows: number;
+  /** Columns of the CSV header; a row with another count is ragged. */
+  readonly columnCount: number;
   readonly actor: User;
   readonly users: readonly User[];
   readonly moduleByName: (apiName: string) => ModuleDef | undefined;
@@ -21,6 +23,8 @@ export interface BatchResult {
   readonly outcomes: RowOutcome[];
   readonly inserts: RecordInsert[];
   readonly updates: RecordUpdate[];
+  /** Picklist values first seen in this batch, to append to their fields (field api_name → values). */
+  readonly newPicklistValues: ReadonlyMap<string, readonly string[]>;
 }
 
 interface PreparedRow {
@@ -44,6 +48,9 @@ export class BatchProcessor {
   private readonly uniqueFields: readonly FieldDef[];
   private readonly usersById: ReadonlyMap<string, User>;
   private readonly usersByEmail: ReadonlyMap<string, User>;
+  /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
+  private readonly picklists = new Map<string, Map<string, string>>();
+  private newPicklistValues = new Map<string, string[]>();
 
   constructor(
     private readonly plan: ResourcePlan,
@@ -53,10 +60,16 @@ export class BatchProcessor {
     this.uniqueFields = plan.module.fields.filter((f) => f.unique);
     this.usersById = new Map(plan.users.filter((u) => u.active).map((u) => [u.id, u]));
     this.usersByEmail = new Map(plan.users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
+    for (const f of plan.module.fields) {
+      if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
+        this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
+      }
+    }
   }
 
   /** @param firstRow 1-based number of the batch's first data row in the CSV. */
   async process(rows: readonly (readonly string[])[], firstRow: number, now: string): Promise<BatchResult> {
+    this.newPicklistValues = new Map();
     const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
     const matches = await this.fetchMatches(prepared);
     const taken = await this.fetchUniqueOwners(prepared);
@@ -135,12 +148,16 @@ export class BatchProcessor {
         outcomes.push({ status: 'UPDATED', recordId, errors: [] });
       }
     }
-    return { outcomes, inserts, updates };
+    return { outcomes, inserts, updates, newPicklistValues: this.newPicklistValues };
   }
 
   private prepare(row: readonly string[], rowNumber: number): PreparedRow {
     const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, overLimit: rowNumber > this.plan.maxRows };
     if (p.overLimit) return p;
+    if (isRagged(row, this.plan.columnCount)) {
+      p.errors.push({ code: 'CANNOT_PROCESS', field: null });
+      return p;
+    }
     for (const m of this.plan.mappings) {
       let cell = m.index === null ? '' : row[m.index] ?? '';
       if (cell.trim() === '' && m.defaultValue) cell = String(m.defaultValue.value);
@@ -161,12 +178,30 @@ export class BatchProcessor {
       }
       if (field.dataType === 'lookup' || isUserField(field)) {
         p.refs.set(field.apiName, { field, findBy: m.findBy ?? 'id', key: String(coerced.value) });
+      } else if (this.picklists.has(field.apiName)) {
+        p.values.set(field.apiName, this.canonicalPicklist(field, String(coerced.value)));
       } else {
         p.values.set(field.apiName, coerced.value);
       }
       if (field.apiName === this.plan.findBy && coerced.value !== null) p.matchKey = norm(coerced.value);
     }
     return p;
+  }
+
+  /** A known value in the picklist's spelling; an unknown one is kept and appended to the picklist. */
+  private canonicalPicklist(field: FieldDef, value: string): string {
+    const known = this.picklists.get(field.apiName) as Map<string, string>;
+    const parts = field.dataType === 'multiselectpicklist' ? value.split(';') : [value];
+    const out = parts.map((v) => {
+      const hit = known.get(v.toLowerCase());
+      if (hit !== undefined) return hit;
+      known.set(v.toLowerCase(), v);
+      const added = this.newPicklistValues.get(field.apiName) ?? [];
+      added.push(v);
+      this.newPicklistValues.set(field.apiName, added);
+      return v;
+    });
+    return out.join(';');
   }
 
   private async fetchMatches(prepared: readonly PreparedRow[]): Promise<Map<string, StoredRecord>> {
@@ -230,6 +265,13 @@ export class BatchProcessor {
     }
     return out;
   }
+}
+
+/** Fewer cells than the header, or more that are not just empty trailing cells. */
+function isRagged(row: readonly string[], columns: number): boolean {
+  if (row.length < columns) return true;
+  for (let i = columns; i < row.length; i++) if ((row[i] as string).trim() !== '') return true;
+  return false;
 }
 
 function dedupe(errors: readonly RowError[]): RowError[] {

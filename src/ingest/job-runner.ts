@@ -133,6 +133,7 @@ export class JobRunner {
         ignoreEmpty: spec.ignoreEmpty,
         timeZone: ctx.org.timeZone,
         maxRows: this.o.limits.maxRowsPerCsv,
+        columnCount: ctx.file.header.length,
         actor,
         users: await store.listUsers(ctx.org.id),
         moduleByName: (name) => ctx.modules.find((m) => m.apiName.toLowerCase() === name.toLowerCase()),
@@ -157,6 +158,7 @@ export class JobRunner {
         if (batch.length === 0) return;
         const now = new Date();
         const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone));
+        for (const [field, values] of result.newPicklistValues) await store.addPicklistValues(module.id, field, values);
         await appender.append(resultLines(batch, result.outcomes, echoed));
         const counts = { ...progress.counts };
         for (const o of result.outcomes) {

@@ -2,6 +2,7 @@ import type { CellValue } from '../domain/coercion.js';
 import type { Criteria } from '../domain/criteria.js';
 import type { Job, ResourceProgress } from '../domain/job.js';
 import type { ModuleDef } from '../domain/metadata.js';
+import type { SchemaPlan } from '../domain/schema.js';
 import type { ModuleSpec } from '../domain/standard-modules.js';
 
 export interface Org {
@@ -127,6 +128,10 @@ export interface Store {
   revokeToken(hash: string, at: Date): Promise<boolean>;
 
   listModules(orgId: string): Promise<ModuleDef[]>;
+  /** Adds modules and fields (columns) in one transaction; existing records keep their values. */
+  applySchema(orgId: string, plan: SchemaPlan): Promise<void>;
+  /** Appends values to a picklist, as Zoho does for values a bulk write brings (reference §9.6). */
+  addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void>;
 
   saveFile(file: UploadedFile): Promise<void>;
   getFile(orgId: string, fileId: string): Promise<UploadedFile | null>;

@@ -35,14 +35,20 @@ function columnDef(f: Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>): string
 
 export function createRecordTableSql(table: string, fields: readonly Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>[]): string[] {
   const cols = ['"id" INTEGER PRIMARY KEY', ...SYSTEM_COLUMNS.map((c) => `${quoteIdent(c)} TEXT`), ...fields.map(columnDef)];
-  const statements = [`CREATE TABLE ${quoteIdent(table)} (${cols.join(', ')})`];
-  for (const f of fields) {
-    if (f.unique) statements.push(`CREATE UNIQUE INDEX ${quoteIdent(`${table}_u_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`);
-    else if (f.dataType === 'lookup' || f.dataType === 'ownerlookup') {
-      statements.push(`CREATE INDEX ${quoteIdent(`${table}_i_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`);
-    }
+  return [`CREATE TABLE ${quoteIdent(table)} (${cols.join(', ')})`, ...fields.flatMap((f) => indexSql(table, f))];
+}
+
+/** A new column on a table that has records: they get NULL, nothing is rewritten. */
+export function addColumnSql(table: string, f: Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>): string[] {
+  return [`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${columnDef(f)}`, ...indexSql(table, f)];
+}
+
+function indexSql(table: string, f: Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>): string[] {
+  if (f.unique) return [`CREATE UNIQUE INDEX ${quoteIdent(`${table}_u_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];
+  if (f.dataType === 'lookup' || f.dataType === 'ownerlookup') {
+    return [`CREATE INDEX ${quoteIdent(`${table}_i_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];
   }
-  return statements;
+  return [];
 }
 
 function toSql(v: CellValue | undefined): string | number | bigint | null {

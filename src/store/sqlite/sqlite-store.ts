@@ -3,6 +3,8 @@ import { randomInt } from 'node:crypto';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import { NEW_RESOURCE_PROGRESS, type Job, type JobStatus, type ResourceProgress, type ResourceSpec } from '../../domain/job.js';
 import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
+import type { SchemaPlan } from '../../domain/schema.js';
+import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
 import {
   LeaseLostError,
   type AccessToken,
@@ -17,7 +19,7 @@ import {
   type User,
 } from '../../ports/store.js';
 import { migrate } from './migrations.js';
-import { createRecordTableSql, RecordTable } from './record-tables.js';
+import { addColumnSql, createRecordTableSql, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
@@ -83,28 +85,60 @@ export class SqliteStore implements Store {
       this.db
         .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
-      for (const spec of input.modules) {
-        const [moduleId] = this.allocateIdsSync(1) as [string];
-        const table = `rec_${moduleId}`;
-        this.db
-          .prepare('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, 0, ?)')
-          .run(moduleId, org.id, spec.apiName, spec.singularLabel, spec.pluralLabel, table);
-        const fieldIds = this.allocateIdsSync(spec.fields.length);
-        const insertField = this.db.prepare(
-          `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
-            picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        spec.fields.forEach((f, i) =>
-          insertField.run(fieldIds[i], moduleId, f.apiName, f.label ?? f.apiName.replace(/_/g, ' '), f.dataType, f.length ?? null,
-            f.mandatory ? 1 : 0, f.unique ? 1 : 0, f.readOnly ? 1 : 0, f.lookupModule ?? null, JSON.stringify(f.picklistValues ?? []),
-            f.isNameField ? 1 : 0, i),
-        );
-        for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false })))) {
-          this.db.exec(sql);
-        }
-      }
+      for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
     })();
     this.modulesCache.delete(input.org.id);
+  }
+
+  async applySchema(orgId: string, plan: SchemaPlan): Promise<void> {
+    this.db.transaction(() => {
+      for (const spec of plan.newModules) this.createModuleSync(orgId, spec, true);
+      for (const { moduleApiName, field } of plan.newFields) {
+        const m = this.db.prepare('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
+        const position = (this.db.prepare('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
+        this.insertField(str(m.id), field, Number(position));
+        for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false })) {
+          this.db.exec(sql);
+        }
+        this.tables.delete(str(m.id));
+      }
+    })();
+    this.modulesCache.delete(orgId);
+  }
+
+  async addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
+      if (!row) return;
+      const current = JSON.parse(str(row.picklist)) as string[];
+      const added = values.filter((v) => !current.includes(v));
+      if (added.length > 0) this.db.prepare('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
+    })();
+    const org = this.db.prepare('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+    if (org) this.modulesCache.delete(str(org.org_id));
+  }
+
+  private createModuleSync(orgId: string, spec: ModuleSpec, custom: boolean): void {
+    const [moduleId] = this.allocateIdsSync(1) as [string];
+    const table = `rec_${moduleId}`;
+    this.db
+      .prepare('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(moduleId, orgId, spec.apiName, spec.singularLabel, spec.pluralLabel, custom ? 1 : 0, table);
+    spec.fields.forEach((f, i) => this.insertField(moduleId, f, i));
+    for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false })))) {
+      this.db.exec(sql);
+    }
+  }
+
+  private insertField(moduleId: string, f: FieldSpec, position: number): void {
+    const [fieldId] = this.allocateIdsSync(1) as [string];
+    this.db
+      .prepare(
+        `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
+          picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(fieldId, moduleId, f.apiName, f.label ?? f.apiName.replace(/_/g, ' '), f.dataType, f.length ?? null, f.mandatory ? 1 : 0,
+        f.unique ? 1 : 0, f.readOnly ? 1 : 0, f.lookupModule ?? null, JSON.stringify(f.picklistValues ?? []), f.isNameField ? 1 : 0, position);
   }
 
   async getUser(orgId: string, userId: string): Promise<User | null> {
