@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Job } from './domain/job.js';
 import { buildApp } from './http/app.js';
 import { bulkWriteRoutes } from './http/routes/bulk-write.js';
+import { oauthRoutes } from './http/routes/oauth.js';
 import { recordRoutes } from './http/routes/records.js';
 import { JobRunner } from './ingest/job-runner.js';
 import type { BlobStore } from './ports/blob-store.js';
@@ -13,6 +14,7 @@ import type { Store } from './ports/store.js';
 import { CallbackService } from './services/callback-service.js';
 import { JobService } from './services/job-service.js';
 import { MetadataService } from './services/metadata-service.js';
+import { OAuthService } from './services/oauth-service.js';
 import { RecordService } from './services/record-service.js';
 import { SchemaService } from './services/schema-service.js';
 import type { ModuleSpec } from './domain/standard-modules.js';
@@ -32,6 +34,7 @@ export interface Bulkwright {
   readonly app: FastifyInstance;
   readonly worker: JobWorker | null;
   readonly callbacks: CallbackService;
+  readonly oauth: OAuthService;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -74,6 +77,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
     return tz;
   };
 
+  const oauth = new OAuthService(store, tokens, () => baseUrl);
   let worker: JobWorker | null = null;
   const jobs = new JobService(store, blobs, { limits: config.limits, downloadUrl, onJobCreated: () => worker?.wake() });
   const uploads = new UploadService(store, blobs, { limits: config.limits, uploadErrorStatus: config.uploadErrorStatus });
@@ -81,6 +85,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
     routes: [
       ...bulkWriteRoutes({ uploads, jobs, orgTimeZone, uploadErrorStatus: config.uploadErrorStatus }),
       ...recordRoutes({ records: new RecordService(store), metadata: new MetadataService(store) }),
+      ...oauthRoutes(oauth),
     ],
     tokens,
     maxUploadBytes: config.limits.maxZipBytes,
@@ -109,7 +114,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
   }
 
   return {
-    config, store, blobs, tokens, jobs, setup, app, worker, callbacks,
+    config, store, blobs, tokens, jobs, setup, app, worker, callbacks, oauth,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       const url = new URL(address);

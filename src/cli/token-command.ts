@@ -2,12 +2,13 @@ import { Command } from 'commander';
 import { buildConfig } from '../config.js';
 import { ALL_SCOPES } from '../domain/scopes.js';
 import { openStores } from '../server.js';
+import type { Store } from '../ports/store.js';
 import { TokenService } from '../services/token-service.js';
 
-async function withTokens<T>(dataDir: string, fn: (tokens: TokenService, orgs: { id: string }[]) => Promise<T>): Promise<T> {
+async function withTokens<T>(dataDir: string, fn: (tokens: TokenService, orgs: { id: string }[], store: Store) => Promise<T>): Promise<T> {
   const { store } = openStores(buildConfig({ dataDir }));
   try {
-    return await fn(new TokenService(store), await store.listOrgs());
+    return await fn(new TokenService(store), await store.listOrgs(), store);
   } finally {
     await store.close();
   }
@@ -33,6 +34,22 @@ export function tokenCommand(): Command {
         const scopes = o.scopes?.split(',').map((s) => s.trim()).filter((s) => s !== '');
         const created = await tokens.create({ orgId, userId: o.user, scopes, expiresInSeconds: o.expiresIn ?? null, label: o.label });
         process.stdout.write(`${created.token}\n`);
+      });
+    });
+  token
+    .command('list')
+    .description('list the tokens of an org (never the tokens themselves: only their hashes are kept)')
+    .option('--data-dir <dir>', 'data dir of the server', './data')
+    .option('--org <id>', 'org id (default: the first org)')
+    .action(async (o: { dataDir: string; org?: string }) => {
+      await withTokens(o.dataDir, async (_tokens, orgs, store) => {
+        const orgId = o.org ?? orgs[0]?.id;
+        if (!orgId) throw new Error(`no org in ${o.dataDir}`);
+        const now = Date.now();
+        for (const t of await store.listTokens(orgId)) {
+          const state = t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt.getTime() <= now ? 'expired' : 'active';
+          process.stdout.write(`${t.hash.slice(0, 12)}  ${state.padEnd(7)}  ${t.createdAt.toISOString()}  ${t.expiresAt?.toISOString() ?? 'never'.padEnd(24)}  ${t.label}  ${t.scopes.join(',')}\n`);
+        }
       });
     });
   token

@@ -5,10 +5,10 @@ import { formatZohoTime } from '../domain/time.js';
 import type { TokenService } from '../services/token-service.js';
 import { authenticate } from './auth.js';
 import { sendError } from './replies.js';
-import { knownPathMatcher, type RouteDef } from './route-table.js';
+import { knownPathMatcher, type PublicRouteDef, type RouteDef } from './route-table.js';
 
 export interface AppOptions {
-  readonly routes: readonly RouteDef[];
+  readonly routes: readonly (RouteDef | PublicRouteDef)[];
   readonly tokens: TokenService;
   readonly maxUploadBytes: number;
   readonly maxJsonBytes: number;
@@ -78,6 +78,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
+        if (route.public) return route.handler({ request, reply, params: request.params as Record<string, string> });
         const methods = route.path.includes(':') ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
         if (methods && !methods.has(request.method)) throw Errors.invalidRequestMethod();
         const principal = await authenticate(request, o.tokens, route.scopes);

@@ -10,7 +10,16 @@ export interface RouteContext {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/** A route no token is needed for (the accounts server's token endpoint). */
+export interface PublicRouteDef {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly public: true;
+  readonly handler: (ctx: Omit<RouteContext, 'principal'>) => Promise<unknown>;
+}
+
 export interface RouteDef {
+  readonly public?: false;
   readonly method: HttpMethod;
   /** Fastify path pattern, e.g. `/crm/bulk/v2.1/write/:jobId`. */
   readonly path: string;
@@ -20,7 +29,7 @@ export interface RouteDef {
 }
 
 /** Regexes of every known path, so a known path with a wrong method is told apart from an unknown one. */
-export function knownPathMatcher(routes: readonly RouteDef[]): (url: string) => boolean {
+export function knownPathMatcher(routes: readonly (RouteDef | PublicRouteDef)[]): (url: string) => boolean {
   const patterns = routes.map(
     (r) => new RegExp(`^${r.path.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`),
   );

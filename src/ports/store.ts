@@ -31,6 +31,27 @@ export interface AccessToken {
   readonly revokedAt: Date | null;
 }
 
+/** A "self client" of the accounts server (Zoho API console); its secret is kept hashed. */
+export interface OAuthClient {
+  readonly id: string;
+  readonly secretHash: string;
+  readonly orgId: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+/** A grant code (single use, short-lived) or a refresh token of a client. */
+export interface OAuthGrant {
+  readonly hash: string;
+  readonly kind: 'code' | 'refresh';
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: Date | null;
+  readonly usedAt: Date | null;
+  readonly createdAt: Date;
+}
+
 /** An uploaded zip, inspected at upload time so create-job can validate synchronously. */
 export interface UploadedFile {
   readonly id: string;
@@ -126,6 +147,13 @@ export interface Store {
   findToken(hash: string): Promise<AccessToken | null>;
   listTokens(orgId: string): Promise<AccessToken[]>;
   revokeToken(hash: string, at: Date): Promise<boolean>;
+
+  saveOAuthClient(client: OAuthClient): Promise<void>;
+  findOAuthClient(id: string): Promise<OAuthClient | null>;
+  saveOAuthGrant(grant: OAuthGrant): Promise<void>;
+  findOAuthGrant(hash: string): Promise<OAuthGrant | null>;
+  /** Marks a grant code used; false when it already was (a code works once). */
+  useOAuthGrant(hash: string, at: Date): Promise<boolean>;
 
   listModules(orgId: string): Promise<ModuleDef[]>;
   /** Adds modules and fields (columns) in one transaction; existing records keep their values. */

@@ -39,6 +39,14 @@ const MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, job_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
     state TEXT NOT NULL, last_error TEXT, updated_at INTEGER);
   `,
+  `
+  CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL,
+    name TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE oauth_grants (
+    hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL REFERENCES oauth_clients(id), scopes TEXT NOT NULL,
+    expires_at INTEGER, used_at INTEGER, created_at INTEGER NOT NULL);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -11,6 +11,8 @@ import {
   type BatchCommit,
   type CallbackDelivery,
   type NewOrg,
+  type OAuthClient,
+  type OAuthGrant,
   type Org,
   type RecordQuery,
   type Store,
@@ -168,6 +170,39 @@ export class SqliteStore implements Store {
 
   async revokeToken(hash: string, at: Date): Promise<boolean> {
     return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(at.getTime(), hash).changes === 1;
+  }
+
+  async saveOAuthClient(c: OAuthClient): Promise<void> {
+    this.db
+      .prepare('INSERT INTO oauth_clients (id, secret_hash, org_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(c.id, c.secretHash, c.orgId, c.userId, c.name, c.createdAt.getTime());
+  }
+
+  async findOAuthClient(id: string): Promise<OAuthClient | null> {
+    const r = this.db.prepare('SELECT * FROM oauth_clients WHERE id = ?').get(id) as Row | undefined;
+    return r
+      ? { id: str(r.id), secretHash: str(r.secret_hash), orgId: str(r.org_id), userId: str(r.user_id), name: str(r.name), createdAt: new Date(Number(r.created_at)) }
+      : null;
+  }
+
+  async saveOAuthGrant(g: OAuthGrant): Promise<void> {
+    this.db
+      .prepare('INSERT INTO oauth_grants (hash, kind, client_id, scopes, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(g.hash, g.kind, g.clientId, JSON.stringify(g.scopes), g.expiresAt?.getTime() ?? null, g.usedAt?.getTime() ?? null, g.createdAt.getTime());
+  }
+
+  async findOAuthGrant(hash: string): Promise<OAuthGrant | null> {
+    const r = this.db.prepare('SELECT * FROM oauth_grants WHERE hash = ?').get(hash) as Row | undefined;
+    return r
+      ? {
+          hash: str(r.hash), kind: str(r.kind) as OAuthGrant['kind'], clientId: str(r.client_id), scopes: JSON.parse(str(r.scopes)) as string[],
+          expiresAt: optDate(r.expires_at), usedAt: optDate(r.used_at), createdAt: new Date(Number(r.created_at)),
+        }
+      : null;
+  }
+
+  async useOAuthGrant(hash: string, at: Date): Promise<boolean> {
+    return this.db.prepare('UPDATE oauth_grants SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(at.getTime(), hash).changes === 1;
   }
 
   async listModules(orgId: string): Promise<ModuleDef[]> {
