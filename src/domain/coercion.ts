@@ -81,7 +81,8 @@ export function coerceValue(field: FieldDef, raw: string, ctx: CoercionContext):
 }
 
 function withinLength(field: FieldDef, value: string): boolean {
-  return field.length === null || [...value].length <= field.length;
+  // UTF-16 length bounds the count of characters from above: count them only when it must.
+  return field.length === null || value.length <= field.length || [...value].length <= field.length;
 }
 
 function coerceInteger(text: string, maxDigits: number): Coerced {

@@ -34,6 +34,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: o.maxJsonBytes,
     requestIdHeader: false,
+    // Shutting down must not wait for clients that keep a connection open.
+    forceCloseConnections: true,
     genReqId: () => crypto.randomUUID(),
   });
 

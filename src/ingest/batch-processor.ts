@@ -38,6 +38,7 @@ interface PreparedRow {
 type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
 
 const norm = (v: CellValue): string => String(v).toLowerCase();
+const NO_ERRORS: readonly RowError[] = [];
 
 /**
  * Turns a batch of CSV rows into row outcomes and record writes, in input order, as Zoho would
@@ -46,6 +47,7 @@ const norm = (v: CellValue): string => String(v).toLowerCase();
 export class BatchProcessor {
   private readonly fields: ReadonlyMap<string, FieldDef>;
   private readonly uniqueFields: readonly FieldDef[];
+  private readonly mandatoryFields: readonly FieldDef[];
   private readonly usersById: ReadonlyMap<string, User>;
   private readonly usersByEmail: ReadonlyMap<string, User>;
   /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
@@ -58,6 +60,7 @@ export class BatchProcessor {
   ) {
     this.fields = new Map(plan.module.fields.map((f) => [f.apiName, f]));
     this.uniqueFields = plan.module.fields.filter((f) => f.unique);
+    this.mandatoryFields = plan.module.fields.filter((f) => f.mandatory);
     this.usersById = new Map(plan.users.filter((u) => u.active).map((u) => [u.id, u]));
     this.usersByEmail = new Map(plan.users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
     for (const f of plan.module.fields) {
@@ -88,7 +91,7 @@ export class BatchProcessor {
       }
       const candidateId = ids[nextId++] as string;
       const matched = p.matchKey === null ? undefined : addedByKey.get(p.matchKey) ?? matches.get(p.matchKey);
-      const errors = [...p.errors];
+      const errors = p.errors;
       let mode: 'insert' | 'update';
       if (this.plan.operation === 'update') {
         mode = 'update';
@@ -106,8 +109,7 @@ export class BatchProcessor {
         if (resolved) p.values.set(apiName, resolved);
         else errors.push({ code: 'INVALID_DATA', field: apiName });
       }
-      for (const f of this.plan.module.fields) {
-        if (!f.mandatory) continue;
+      for (const f of this.mandatoryFields) {
         const v = p.values.get(f.apiName);
         const missing = mode === 'insert' ? v === undefined || v === null : p.values.has(f.apiName) && v === null;
         if (missing && !p.refs.has(f.apiName) && !errors.some((e) => e.field === f.apiName)) {
@@ -122,7 +124,7 @@ export class BatchProcessor {
       }
 
       if (errors.length > 0) {
-        outcomes.push({ status: 'SKIPPED', recordId: null, errors: dedupe(errors) });
+        outcomes.push({ status: 'SKIPPED', recordId: null, errors: errors.length > 1 ? dedupe(errors) : errors });
         continue;
       }
       for (const f of this.uniqueFields) {
@@ -133,19 +135,18 @@ export class BatchProcessor {
         if (mode === 'update' && previous !== undefined && previous !== null) owners.set(norm(previous), null);
         if (v !== undefined && v !== null) owners.set(norm(v), recordId);
       }
-      const values = Object.fromEntries(p.values);
+      const actor = this.plan.actor.id;
       if (mode === 'insert') {
-        if (!p.values.has('Owner') || values.Owner === null) values.Owner = this.plan.actor.id;
-        inserts.push({
-          id: recordId,
-          values: { ...values, Created_Time: now, Modified_Time: now, Created_By: this.plan.actor.id, Modified_By: this.plan.actor.id },
-        });
+        const values: Record<string, CellValue> = { Owner: actor, Created_Time: now, Modified_Time: now, Created_By: actor, Modified_By: actor };
+        for (const [k, v] of p.values) if (v !== null || k !== 'Owner') values[k] = v;
+        inserts.push({ id: recordId, values });
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values });
-        outcomes.push({ status: 'ADDED', recordId, errors: [] });
+        outcomes.push({ status: 'ADDED', recordId, errors: NO_ERRORS });
       } else {
-        delete values.id;
-        updates.push({ id: recordId, values: { ...values, Modified_Time: now, Modified_By: this.plan.actor.id } });
-        outcomes.push({ status: 'UPDATED', recordId, errors: [] });
+        const values: Record<string, CellValue> = { Modified_Time: now, Modified_By: actor };
+        for (const [k, v] of p.values) values[k] = v;
+        updates.push({ id: recordId, values });
+        outcomes.push({ status: 'UPDATED', recordId, errors: NO_ERRORS });
       }
     }
     return { outcomes, inserts, updates, newPicklistValues: this.newPicklistValues };

@@ -1,43 +1,53 @@
-import { parse, type Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { decoderFor } from './charset.js';
+import iconv from 'iconv-lite';
+import { CsvRecordReader } from './csv-record-reader.js';
 
 export interface CsvReadOptions {
   readonly encoding: string;
   readonly delimiter: string;
 }
 
-/** The parser settings every reader shares: Zoho-style CSV, CRLF or LF, quoted fields may span lines. */
-function csvParser(delimiter: string): Parser {
-  return parse({
-    delimiter,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    bom: true,
-  });
+/** Bytes → text, chunk by chunk; multi-byte characters split across chunks are kept whole, BOMs dropped. */
+function textDecoder(encoding: string): { write(chunk: Buffer): string; end(): string } {
+  if (encoding === 'UTF-8') {
+    const d = new TextDecoder('utf-8');
+    return { write: (c) => d.decode(c, { stream: true }), end: () => d.decode() };
+  }
+  const d = iconv.getDecoder(encoding);
+  return { write: (c) => d.write(c), end: () => d.end() ?? '' };
 }
 
 /**
- * Streams the records (header first) of a CSV byte stream. Backpressure runs end to end: the
- * zip entry is only inflated as fast as the caller consumes records.
+ * Streams the records (header first) of a CSV byte stream, in batches of up to `maxBatch`.
+ * Backpressure runs end to end: the zip entry is only inflated as fast as batches are consumed.
  */
-export async function* readCsvRecords(source: Readable, opts: CsvReadOptions): AsyncGenerator<string[]> {
-  const parser = csvParser(opts.delimiter);
-  const done = pipeline(source, decoderFor(opts.encoding), parser);
-  let failed: unknown = null;
-  done.catch((e: unknown) => {
-    failed = e;
-  });
+export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number): AsyncGenerator<string[][]> {
+  const decoder = textDecoder(opts.encoding);
+  const reader = new CsvRecordReader(opts.delimiter);
+  let pending: string[][] = [];
   try {
-    for await (const record of parser) yield record as string[];
-    await done;
+    for await (const chunk of source) {
+      reader.push(decoder.write(chunk as Buffer), pending);
+      while (pending.length >= maxBatch) {
+        const batch = pending.length === maxBatch ? pending : pending.slice(0, maxBatch);
+        pending = pending.length === maxBatch ? [] : pending.slice(maxBatch);
+        yield batch;
+      }
+    }
+    reader.push(decoder.end(), pending);
+    reader.end(pending);
+    while (pending.length > 0) {
+      yield pending.slice(0, maxBatch);
+      pending = pending.slice(maxBatch);
+    }
   } finally {
-    if (!parser.destroyed) parser.destroy();
     if (!source.destroyed) source.destroy();
   }
-  if (failed) throw failed;
+}
+
+/** The records of a CSV one by one (for reading a header and a first row). */
+export async function* readCsvRecords(source: Readable, opts: CsvReadOptions): AsyncGenerator<string[]> {
+  for await (const batch of readCsvBatches(source, opts, 64)) yield* batch;
 }
 
 /** Reads up to `maxBytes` from the start of a stream, then stops it. */

@@ -6,7 +6,7 @@ import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { LeaseLostError, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
-import { readCsvRecords } from './csv-source.js';
+import { readCsvBatches } from './csv-source.js';
 import { echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
 import { isCsvName, openZipBlob } from './zip-source.js';
 
@@ -151,8 +151,8 @@ export class JobRunner {
       const echoed = echoedColumns(spec.mappings);
       if (appender.size === 0) await appender.append(resultHeaderLine(ctx.file.header, echoed));
 
-      const records = readCsvRecords(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter });
-      let seen = -1; // the header is record 0
+      const batches = readCsvBatches(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
+      let skip = progress.rowsDone + 1; // the header, then the rows a previous run committed
       let batch: string[][] = [];
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
@@ -175,10 +175,13 @@ export class JobRunner {
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).
         await yieldToEventLoop();
       };
-      for await (const record of records) {
-        seen++;
-        if (seen === 0 || seen <= progress.rowsDone) continue;
-        batch.push(record);
+      for await (const records of batches) {
+        let from = 0;
+        if (skip > 0) {
+          from = Math.min(skip, records.length);
+          skip -= from;
+        }
+        for (let k = from; k < records.length; k++) batch.push(records[k] as string[]);
         if (batch.length >= this.o.batchSize) await flush();
       }
       await flush();

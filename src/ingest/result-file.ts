@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { PassThrough } from 'node:stream';
 import yazl from 'yazl';
 import { formatRowErrors, type RowOutcome } from '../domain/row-result.js';
@@ -11,16 +10,30 @@ export function echoedColumns(mappings: readonly FieldMapping[]): number[] {
   return indexes.slice(0, 3);
 }
 
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * One CSV cell as RFC 4180 writes it. Written here rather than with csv-stringify: on the hot path
+ * (a result line per input row) csv-stringify took a sixth of a job's time (measured in bench/).
+ */
+function cell(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
 export function resultHeaderLine(header: readonly string[], echoed: readonly number[]): Buffer {
-  return Buffer.from(stringify([[...echoed.map((i) => header[i] ?? ''), 'STATUS', 'RECORD_ID', 'ERRORS']]), 'utf8');
+  return Buffer.from(`${[...echoed.map((i) => header[i] ?? ''), 'STATUS', 'RECORD_ID', 'ERRORS'].map(cell).join(',')}\n`, 'utf8');
 }
 
 export function resultLines(rows: readonly (readonly string[])[], outcomes: readonly RowOutcome[], echoed: readonly number[]): Buffer {
-  const records = outcomes.map((o, k) => {
+  let text = '';
+  for (let k = 0; k < outcomes.length; k++) {
+    const o = outcomes[k] as RowOutcome;
     const raw = rows[k] ?? [];
-    return [...echoed.map((i) => raw[i] ?? ''), o.status, o.recordId ?? '', formatRowErrors(o.errors)];
-  });
-  return Buffer.from(stringify(records), 'utf8');
+    let line = '';
+    for (const i of echoed) line += `${cell(raw[i] ?? '')},`;
+    text += `${line}${o.status},${o.recordId ?? ''},${o.errors.length ? cell(formatRowErrors(o.errors)) : ''}\n`;
+  }
+  return Buffer.from(text, 'utf8');
 }
 
 export function resultEntryName(moduleApiName: string, csvName: string): string {

@@ -235,6 +235,24 @@ async function storedValues(server: TestServer, recordId: string, fields: readon
   return Object.fromEntries(fields.map((f) => [f, record.values[f] ?? null]));
 }
 
+/**
+ * Closes the server, cutting connections that are still mid-request after a grace period. Known server
+ * issue (reported, not asserted here): the INVALID_TOKEN upload is answered before its multipart body is
+ * read and the connection is kept alive; got stops sending the rest of the body, so that socket stays
+ * "mid-request", Node never counts it idle, and Fastify's close() waits for it (up to requestTimeout).
+ */
+async function closeServer(server: TestServer, graceMs = 3_000): Promise<void> {
+  const timer = setTimeout(() => {
+    console.warn(`server.close() still waiting after ${graceMs} ms on a connection left mid-request; closing it`);
+    server.bw.app.server.closeAllConnections();
+  }, graceMs);
+  try {
+    await server.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The specification
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +274,7 @@ describe.each(SDK_NAMES)('Bulk Write v2.1 driven by the official %s', (sdkName: 
 
   afterAll(async () => {
     await receiver?.close();
-    await server?.close();
+    if (server) await closeServer(server);
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 

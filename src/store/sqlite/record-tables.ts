@@ -4,6 +4,8 @@ import type { Criteria } from '../../domain/criteria.js';
 import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
 import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
 
+const ROWS_PER_INSERT = 50;
+
 /** System columns every record table has besides its fields. */
 const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
 
@@ -45,7 +47,9 @@ export function addColumnSql(table: string, f: Pick<FieldDef, 'apiName' | 'dataT
 
 function indexSql(table: string, f: Pick<FieldDef, 'apiName' | 'dataType' | 'unique'>): string[] {
   if (f.unique) return [`CREATE UNIQUE INDEX ${quoteIdent(`${table}_u_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];
-  if (f.dataType === 'lookup' || f.dataType === 'ownerlookup') {
+  // Lookup columns are indexed for reverse lookups; owner columns are not (few distinct values, and
+  // an index on them costs every bulk insert about a sixth of its time).
+  if (f.dataType === 'lookup') {
     return [`CREATE INDEX ${quoteIdent(`${table}_i_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];
   }
   return [];
@@ -69,7 +73,7 @@ export class RecordTable {
   private readonly table: string;
   private readonly columns: readonly string[];
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
-  private insertStmt: Database.Statement | null = null;
+  private readonly insertStmts = new Map<number, Database.Statement>();
   private readonly updateStmts = new Map<string, Database.Statement>();
 
   constructor(
@@ -82,19 +86,43 @@ export class RecordTable {
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
   }
 
+  /**
+   * Inserts with multi-row statements: one call into SQLite per ROWS_PER_INSERT records instead of
+   * one per record (measured: about twice as fast as a single-row statement for a 2,000-row batch).
+   */
   insert(rows: readonly RecordInsert[]): void {
-    if (!this.insertStmt) {
+    const width = this.columns.length + 1;
+    const many = this.insertStatement(ROWS_PER_INSERT);
+    const params: (string | number | bigint | null)[] = new Array(width * ROWS_PER_INSERT);
+    let r = 0;
+    for (; r + ROWS_PER_INSERT <= rows.length; r += ROWS_PER_INSERT) {
+      for (let k = 0; k < ROWS_PER_INSERT; k++) this.bindRow(rows[r + k] as RecordInsert, params, k * width);
+      many.run(params);
+    }
+    if (r < rows.length) {
+      const one = this.insertStatement(1);
+      const single: (string | number | bigint | null)[] = new Array(width);
+      for (; r < rows.length; r++) {
+        this.bindRow(rows[r] as RecordInsert, single, 0);
+        one.run(single);
+      }
+    }
+  }
+
+  private bindRow(row: RecordInsert, params: (string | number | bigint | null)[], at: number): void {
+    params[at] = BigInt(row.id);
+    for (let i = 0; i < this.columns.length; i++) params[at + i + 1] = toSql(row.values[this.columns[i] as string]);
+  }
+
+  private insertStatement(rowCount: number): Database.Statement {
+    let stmt = this.insertStmts.get(rowCount);
+    if (!stmt) {
       const cols = ['id', ...this.columns];
-      this.insertStmt = this.db.prepare(
-        `INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-      );
+      const tuple = `(${cols.map(() => '?').join(', ')})`;
+      stmt = this.db.prepare(`INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES ${new Array(rowCount).fill(tuple).join(', ')}`);
+      this.insertStmts.set(rowCount, stmt);
     }
-    const params: (string | number | bigint | null)[] = new Array(this.columns.length + 1);
-    for (const row of rows) {
-      params[0] = BigInt(row.id);
-      for (let i = 0; i < this.columns.length; i++) params[i + 1] = toSql(row.values[this.columns[i] as string]);
-      this.insertStmt.run(params);
-    }
+    return stmt;
   }
 
   update(rows: readonly RecordUpdate[]): void {

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldMapping } from '../../src/domain/job.js';
+import type { RowOutcome } from '../../src/domain/row-result.js';
+import { echoedColumns, resultEntryName, resultHeaderLine, resultLines } from '../../src/ingest/result-file.js';
+import { eachCase } from './case-table.js';
+
+const mappedAt = (...indexes: (number | null)[]): FieldMapping[] =>
+  indexes.map((index, k) => ({ apiName: `Field_${k}`, index, format: null, findBy: null, module: null, defaultValue: null }));
+
+const added = (recordId: string): RowOutcome => ({ status: 'ADDED', recordId, errors: [] });
+
+describe('echoedColumns', () => {
+  eachCase([
+    { spec: 'echoes the first three mapped columns in file order', indexes: [2, 0, 1], expected: [0, 1, 2] },
+    { spec: 'echoes only three of five mapped columns', indexes: [4, 3, 2, 1, 0], expected: [0, 1, 2] },
+    { spec: 'skips unmapped columns', indexes: [7, 5, 1, 9], expected: [1, 5, 7] },
+    { spec: 'skips mappings set only by a default_value', indexes: [null, 5, 1], expected: [1, 5] },
+    { spec: 'echoes a column mapped twice once', indexes: [1, 1, 3], expected: [1, 3] },
+    { spec: 'sorts numerically, not as text', indexes: [10, 9, 2], expected: [2, 9, 10] },
+    { spec: 'echoes nothing without mappings', indexes: [], expected: [] },
+  ], ({ indexes, expected }) => {
+    expect(echoedColumns(mappedAt(...indexes))).toEqual(expected);
+  });
+});
+
+describe('resultHeaderLine', () => {
+  it('names the echoed columns, then STATUS, RECORD_ID and ERRORS', () => {
+    expect(resultHeaderLine(['Last_Name', 'Company', 'Email', 'Mobile'], [0, 1, 2]).toString('utf8')).toBe('Last_Name,Company,Email,STATUS,RECORD_ID,ERRORS\n');
+  });
+
+  it('quotes a header that holds a comma', () => {
+    expect(resultHeaderLine(['Name, Full', 'Email'], [0, 1]).toString('utf8')).toBe('"Name, Full",Email,STATUS,RECORD_ID,ERRORS\n');
+  });
+
+  it('writes only the status columns when no column is echoed', () => {
+    expect(resultHeaderLine(['Last_Name'], []).toString('utf8')).toBe('STATUS,RECORD_ID,ERRORS\n');
+  });
+});
+
+describe('resultLines', () => {
+  const echoed = [0, 1, 2];
+  eachCase<{ spec: string; row: string[]; outcome: RowOutcome; expected: string }>([
+    {
+      spec: 'writes an added row with its record id and empty errors',
+      row: ['Smith', 'Zylker', 'smith@zylker.com', 'ignored'],
+      outcome: added('4150868000005350101'),
+      expected: 'Smith,Zylker,smith@zylker.com,ADDED,4150868000005350101,\n',
+    },
+    {
+      spec: 'writes a skipped row with an empty record id and its errors (the reference example)',
+      row: ['Boyle', '', 'dup@zylker.com'],
+      outcome: {
+        status: 'SKIPPED',
+        recordId: null,
+        errors: [
+          { code: 'MANDATORY_NOT_FOUND', field: 'Company' },
+          { code: 'DUPLICATE_DATA', field: 'Email' },
+        ],
+      },
+      expected: 'Boyle,,dup@zylker.com,SKIPPED,,MANDATORY_NOT_FOUND-Company:DUPLICATE_DATA-Email\n',
+    },
+    {
+      spec: 'quotes the errors cell when it holds a comma',
+      row: ['', '', 'a@zylker.com'],
+      outcome: {
+        status: 'SKIPPED',
+        recordId: null,
+        errors: [
+          { code: 'MANDATORY_NOT_FOUND', field: 'Last_Name' },
+          { code: 'MANDATORY_NOT_FOUND', field: 'Company' },
+        ],
+      },
+      expected: ',,a@zylker.com,SKIPPED,,"MANDATORY_NOT_FOUND-Last_Name,Company"\n',
+    },
+    { spec: 'quotes a cell with a comma', row: ['Boyle, Patricia', 'Zylker', 'p@zylker.com'], outcome: added('1'), expected: '"Boyle, Patricia",Zylker,p@zylker.com,ADDED,1,\n' },
+    { spec: 'doubles quotes inside a quoted cell', row: ['The "Big" One', 'Zylker', 'b@zylker.com'], outcome: added('1'), expected: '"The ""Big"" One",Zylker,b@zylker.com,ADDED,1,\n' },
+    { spec: 'quotes a cell with a line break', row: ['Line 1\nLine 2', 'Zylker', 'l@zylker.com'], outcome: added('1'), expected: '"Line 1\nLine 2",Zylker,l@zylker.com,ADDED,1,\n' },
+    { spec: 'leaves a semicolon unquoted in a comma file', row: ['a;b', 'Zylker', 's@zylker.com'], outcome: added('1'), expected: 'a;b,Zylker,s@zylker.com,ADDED,1,\n' },
+    { spec: 'writes accented text as is', row: ['Müller', 'Café', 'm@zylker.com'], outcome: added('1'), expected: 'Müller,Café,m@zylker.com,ADDED,1,\n' },
+    { spec: 'writes an empty cell for a column the row lacks', row: ['Short'], outcome: added('1'), expected: 'Short,,,ADDED,1,\n' },
+  ], ({ row, outcome, expected }) => {
+    expect(resultLines([row], [outcome], echoed).toString('utf8')).toBe(expected);
+  });
+
+  it('writes one line per outcome, echoing the chosen columns of each row', () => {
+    const rows = [
+      ['a0', 'a1', 'a2', 'a3'],
+      ['b0', 'b1', 'b2', 'b3'],
+    ];
+    const outcomes: RowOutcome[] = [added('11'), { status: 'UNPROCESSED', recordId: null, errors: [] }];
+    expect(resultLines(rows, outcomes, [1, 3]).toString('utf8')).toBe('a1,a3,ADDED,11,\nb1,b3,UNPROCESSED,,\n');
+  });
+
+  it('writes nothing for no outcomes', () => {
+    expect(resultLines([], [], echoed).toString('utf8')).toBe('');
+  });
+});
+
+describe('resultEntryName', () => {
+  it('names the entry {Module}-{uploaded csv name}', () => {
+    expect(resultEntryName('Leads', 'Fil2.csv')).toBe('Leads-Fil2.csv');
+  });
+});
