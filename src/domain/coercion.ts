@@ -66,7 +66,7 @@ export function coerceValue(field: FieldDef, raw: string, ctx: CoercionContext):
     case 'datetime':
       return coerceDateTime(text, ctx);
     case 'picklist':
-      return withinLength({ ...field, length: field.length ?? 120 }, text) ? ok(text) : bad('longer than 120 characters');
+      return withinLength({ ...field, length: field.length ?? 120 }, text) ? ok(text) : bad(`longer than ${field.length ?? 120} characters`);
     case 'multiselectpicklist': {
       const values = text.split(';').map((v) => v.trim()).filter((v) => v !== '');
       return values.length > 0 ? ok(values.join(';')) : bad('no values');

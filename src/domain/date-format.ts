@@ -60,10 +60,29 @@ function compile(pattern: string): CompiledPattern | null {
   while (i < pattern.length) {
     const ch = pattern[i] as string;
     if (ch === "'") {
-      const end = pattern.indexOf("'", i + 1);
-      if (end < 0) return null;
-      regex += escapeRegex(end === i + 1 ? "'" : pattern.slice(i + 1, end));
-      i = end + 1;
+      // '' is a quote, in or out of a quoted literal (SimpleDateFormat).
+      if (pattern[i + 1] === "'") {
+        regex += "'";
+        i += 2;
+        continue;
+      }
+      let literal = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= pattern.length) return null;
+        if (pattern[j] === "'") {
+          if (pattern[j + 1] === "'") {
+            literal += "'";
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        literal += pattern[j];
+        j++;
+      }
+      regex += escapeRegex(literal);
+      i = j + 1;
       continue;
     }
     if (/[A-Za-z]/.test(ch)) {

@@ -172,10 +172,10 @@ function mappingIndex(entry: Json, apiName: string, path: string, ctx: MappingCo
 function mappingFormat(entry: Json, def: FieldDef | null, apiName: string, path: string): string | null {
   const raw = entry.format;
   if (raw === undefined || raw === null) return null;
-  if (typeof raw !== 'string' || def === null || (def.dataType !== 'date' && def.dataType !== 'datetime')) {
+  if (def === null || (def.dataType !== 'date' && def.dataType !== 'datetime')) {
     throw Errors.invalidFormat(`format applies only to date and date-time fields; ${apiName} is not one`, keyDetails('format', `${path}.format`));
   }
-  if (!isUsableFormat(def, raw)) {
+  if (typeof raw !== 'string' || !isUsableFormat(def, raw)) {
     throw Errors.invalidFormat(`invalid ${def.dataType} format ${JSON.stringify(raw)} for field ${apiName}`, keyDetails('format', `${path}.format`));
   }
   return raw;
@@ -189,8 +189,11 @@ function mappingFindByOf(entry: Json, def: FieldDef | null, apiName: string, pat
     }
     return null;
   }
-  if (typeof raw !== 'string' || def === null || !(def.dataType === 'lookup' || isUserField(def))) {
+  if (def === null || !(def.dataType === 'lookup' || isUserField(def))) {
     throw Errors.invalidData(`find_by applies only to lookup and user fields; ${apiName} is not one`, keyDetails('find_by', `${path}.find_by`));
+  }
+  if (typeof raw !== 'string') {
+    throw Errors.invalidData(`find_by of field ${apiName} must be the api_name of a field, as a string`, keyDetails('find_by', `${path}.find_by`));
   }
   return checkReferenceFindBy(def, raw, ctx, `${path}.find_by`, apiName);
 }

@@ -67,7 +67,12 @@ export function wallTimeToInstant(
   timeZone: string,
 ): Date {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  let guess = asUtc - zoneOffsetMinutes(new Date(asUtc), timeZone) * 60_000;
-  guess = asUtc - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000;
-  return new Date(guess);
+  // The zone's offsets on either side of any transition near this wall time.
+  const offsets = [...new Set([-1, 1].map((d) => zoneOffsetMinutes(new Date(asUtc + d * 86_400_000 / 2), timeZone)))];
+  const candidates = offsets.map((o) => asUtc - o * 60_000).sort((a, b) => a - b);
+  const wallText = formatZohoTime(new Date(asUtc), 'UTC').slice(0, 19);
+  const matching = candidates.filter((t) => formatZohoTime(new Date(t), timeZone).slice(0, 19) === wallText);
+  // In an overlap (clocks set back) the earlier instant wins; in a gap (clocks set forward) the
+  // wall time does not exist and moves forward by the gap, as java.time does.
+  return new Date(matching.length > 0 ? (matching[0] as number) : (candidates[candidates.length - 1] as number));
 }

@@ -29,8 +29,9 @@ function isUtf8(buf: Buffer): boolean {
     else if (b >= 0xe0 && b < 0xf0) extra = 2;
     else if (b >= 0xf0 && b < 0xf5) extra = 3;
     else return false;
+    // Check the continuation bytes the sample has; a sequence may only be cut by the sample's end.
+    for (let k = 1; k <= extra && i + k < buf.length; k++) if (((buf[i + k] as number) & 0xc0) !== 0x80) return false;
     if (i + extra >= buf.length) return true;
-    for (let k = 1; k <= extra; k++) if (((buf[i + k] as number) & 0xc0) !== 0x80) return false;
     i += extra + 1;
   }
   return true;
@@ -60,9 +61,10 @@ const ALIASES: Record<string, string> = {
 
 /** The canonical spelling of a supported encoding, or null when iconv cannot decode it. */
 export function canonicalEncoding(name: string): string | null {
-  const alias = ALIASES[name.trim().toLowerCase()];
+  const trimmed = name.trim();
+  const alias = ALIASES[trimmed.toLowerCase()];
   if (alias) return alias;
-  return iconv.encodingExists(name) ? name : null;
+  return iconv.encodingExists(trimmed) ? trimmed : null;
 }
 
 /** A streaming decoder; iconv strips a leading BOM for UTF-8 and UTF-16. */

@@ -43,11 +43,7 @@ describe('detectEncoding', () => {
     expect(decodeSample(bytes, detectEncoding(bytes))).toBe(text);
   });
 
-  // BUG (src/ingest/charset.ts, isUtf8): a multi-byte lead within the last bytes of the sample is
-  // taken as a cut-off character without checking the bytes that *are* there. In Windows-1252
-  // "Renée", é (0xE9) is followed by "e" (0x65), which no UTF-8 sequence allows, yet the sample is
-  // called UTF-8 and the name decodes as "Ren\uFFFDe". Same for "Peña" (0xF1 0x61) at the end of a file.
-  it.fails('does not take a Windows-1252 CSV ending in "Renée" for UTF-8', () => {
+  it('does not take a Windows-1252 CSV ending in "Renée" for UTF-8', () => {
     expect(detectEncoding(iconv.encode('Last_Name\nRenée', 'windows-1252'))).toBe('ISO-8859-1');
   });
 });
@@ -73,9 +69,7 @@ describe('canonicalEncoding', () => {
     expect(canonicalEncoding(name)).toBe(expected);
   });
 
-  // BUG (src/ingest/charset.ts, canonicalEncoding): names are trimmed to look up an alias, but a name
-  // iconv knows without an alias comes back untrimmed, and is then echoed as character_encoding.
-  it.fails('trims a name that iconv knows but no alias lists', () => {
+  it('trims a name that iconv knows but no alias lists', () => {
     expect(canonicalEncoding(' koi8-r ')).toBe('koi8-r');
   });
 });

@@ -208,9 +208,7 @@ describe('coerceValue for picklists', () => {
     { spec: 'rejects a multi-select cell of separators only', field: interests, raw: ';;', expected: refused('no values') },
   ]);
 
-  // BUG (src/domain/coercion.ts, case 'picklist'): the reason is hard-coded to 120 characters, so a
-  // picklist with its own length reports the wrong limit.
-  it.fails('names the field length when a picklist value is longer than it', () => {
+  it('names the field length when a picklist value is longer than it', () => {
     expect(coerceValue(of('picklist', { length: 10 }), 'Trade Shows', KOLKATA)).toEqual(refused('longer than 10 characters'));
   });
 });

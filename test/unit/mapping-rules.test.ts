@@ -339,18 +339,14 @@ describe('resolveMappings with explicit field_mappings', () => {
     );
   });
 
-  // BUG (src/domain/mapping-rules.ts, mappingFormat): a non-string format on a date field gets the
-  // message meant for non-date fields, "…; Date_of_Birth is not one", which is false and misleads.
-  it.fails('names a non-string format on a date field as an invalid date format', () => {
+  it('names a non-string format on a date field as an invalid date format', () => {
     const entry = { api_name: 'Date_of_Birth', index: 4, format: 19901231 };
     expect(thrownBy(() => resolveMappings(contactsWith(entry), context(CONTACTS, CONTACTS_HEADER)))).toEqual(
       error('INVALID_FORMAT', 'invalid date format 19901231 for field Date_of_Birth', { api_name: 'format', json_path: at(1, 'format') }),
     );
   });
 
-  // BUG (src/domain/mapping-rules.ts, mappingFindByOf): a non-string find_by on a lookup field gets
-  // "find_by applies only to lookup and user fields; Account_Name is not one", but it is a lookup.
-  it.fails('does not call a lookup field a non-lookup when its find_by is not a string', () => {
+  it('does not call a lookup field a non-lookup when its find_by is not a string', () => {
     const entry = { api_name: 'Account_Name', index: 2, find_by: 1 };
     expect(thrownBy(() => resolveMappings(contactsWith(entry), context(CONTACTS, CONTACTS_HEADER))).message).not.toContain('Account_Name is not one');
   });

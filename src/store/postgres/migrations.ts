@@ -1,0 +1,106 @@
+import type pg from 'pg';
+
+/**
+ * Versioned schema; `schema_migrations` records what has been applied. Never edit a shipped entry:
+ * append a new one. Times are timestamptz; record and blob tables are described in
+ * docs/architecture.md. Text that SQLite compares with NOCASE gets a unique index on lower().
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- Ids of every process come from one sequence, so no two processes can hand out the same id.
+  CREATE SEQUENCE id_counter START WITH 1000001 MAXVALUE 999999999999;
+  CREATE TABLE orgs (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, time_zone TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL, email TEXT NOT NULL,
+    role TEXT NOT NULL, active BOOLEAN NOT NULL DEFAULT TRUE);
+  CREATE UNIQUE INDEX users_email ON users (org_id, lower(email));
+  CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL REFERENCES users(id),
+    scopes TEXT[] NOT NULL, label TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ, revoked_at TIMESTAMPTZ);
+  CREATE INDEX tokens_by_org ON tokens (org_id, created_at);
+  CREATE TABLE modules (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), api_name TEXT NOT NULL,
+    singular_label TEXT NOT NULL, plural_label TEXT NOT NULL, custom BOOLEAN NOT NULL, table_name TEXT NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY);
+  CREATE UNIQUE INDEX modules_api_name ON modules (org_id, lower(api_name));
+  CREATE TABLE fields (
+    id TEXT PRIMARY KEY, module_id TEXT NOT NULL REFERENCES modules(id), api_name TEXT NOT NULL, label TEXT NOT NULL,
+    data_type TEXT NOT NULL, length INTEGER, mandatory BOOLEAN NOT NULL, is_unique BOOLEAN NOT NULL,
+    read_only BOOLEAN NOT NULL, lookup_module TEXT, picklist JSONB NOT NULL, is_name BOOLEAN NOT NULL, position INTEGER NOT NULL,
+    UNIQUE (module_id, api_name));
+  CREATE TABLE files (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL, blob_key TEXT NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, upload_name TEXT NOT NULL, csv_name TEXT NOT NULL, header TEXT[] NOT NULL,
+    delimiter TEXT NOT NULL, encoding TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), created_by_id TEXT NOT NULL, created_by_name TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, operation TEXT NOT NULL, ignore_empty BOOLEAN NOT NULL, requested_encoding TEXT,
+    character_encoding TEXT, callback_url TEXT, status TEXT NOT NULL, result_key TEXT, failure TEXT, finished_at TIMESTAMPTZ,
+    lease_owner TEXT, lease_expires_at TIMESTAMPTZ, specs JSONB NOT NULL);
+  CREATE INDEX jobs_runnable ON jobs (created_at, id) WHERE status IN ('ADDED', 'INPROGRESS');
+  CREATE INDEX jobs_by_org ON jobs (org_id, created_at);
+  CREATE TABLE job_resources (
+    job_id TEXT NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, status TEXT NOT NULL, code TEXT NOT NULL,
+    added BIGINT NOT NULL, updated BIGINT NOT NULL, skipped BIGINT NOT NULL, rows_done BIGINT NOT NULL,
+    result_bytes BIGINT NOT NULL, PRIMARY KEY (job_id, idx));
+  CREATE TABLE callbacks (
+    id TEXT PRIMARY KEY, job_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
+    state TEXT NOT NULL, last_error TEXT, updated_at TIMESTAMPTZ, seq BIGINT GENERATED ALWAYS AS IDENTITY);
+  CREATE INDEX callbacks_pending ON callbacks (seq) WHERE state = 'pending';
+  CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL,
+    name TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+  CREATE TABLE oauth_grants (
+    hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL REFERENCES oauth_clients(id), scopes TEXT[] NOT NULL,
+    expires_at TIMESTAMPTZ, used_at TIMESTAMPTZ, created_at TIMESTAMPTZ NOT NULL);
+  -- Blobs (blob/pg): a blob is a row in blobs plus contiguous byte ranges in blob_chunks keyed by
+  -- their start offset. EXTERNAL storage: zips do not compress, and uncompressed out-of-line values
+  -- let substring() read only the TOAST slices a ranged read needs.
+  CREATE TABLE blobs (key TEXT PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
+  CREATE TABLE blob_chunks (key TEXT NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (key, pos));
+  ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+// pg_advisory_lock key pair: ASCII "bw" and 1, so that every Bulkwright process agrees on it.
+const LOCK = [0x6277, 1] as const;
+
+/**
+ * Applies the pending migrations, each in its own transaction, while holding a session advisory
+ * lock so that processes starting together apply each one exactly once.
+ * @returns the versions applied now.
+ */
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [...LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the database has schema version ${current}; this Bulkwright knows only ${MIGRATIONS.length}: upgrade it`);
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(MIGRATIONS[v] as string);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw e;
+      }
+      applied.push(v + 1);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, $2)', [...LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,52 @@
+import pg from 'pg';
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/** One pool per process; every store and the blob store share it. */
+export function createPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: 'bulkwright',
+    max: 10,
+    // A process that hangs inside a transaction must not hold job and record locks forever:
+    // PostgreSQL ends such a session, its transaction rolls back, and the lease can expire.
+    options: '-c idle_in_transaction_session_timeout=60000',
+  });
+  // An idle client that loses its connection (server restart) emits here; without a listener the
+  // process would crash. The next checkout opens a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+// 40001 serialization_failure, 40P01 deadlock_detected: PostgreSQL rolled the whole transaction
+// back, so running it again from the start is safe.
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function sqlState(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** Runs `fn` in one transaction on one connection; rolls back on any throw. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      if (attempt < 3 && RETRYABLE.has(sqlState(e) ?? '')) continue;
+      throw e;
+    } finally {
+      // A connection whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
+      client.release(broken);
+    }
+  }
+}
