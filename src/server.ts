@@ -2,16 +2,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { FsBlobStore } from './blob/fs/fs-blob-store.js';
+import { PgBlobStore } from './blob/pg/pg-blob-store.js';
 import type { Config } from './config.js';
 import type { Job } from './domain/job.js';
 import { buildApp } from './http/app.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { bulkWriteRoutes } from './http/routes/bulk-write.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { recordRoutes } from './http/routes/records.js';
-import { JobRunner } from './ingest/job-runner.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { Store } from './ports/store.js';
-import { CallbackService } from './services/callback-service.js';
 import { JobService } from './services/job-service.js';
 import { MetadataService } from './services/metadata-service.js';
 import { OAuthService } from './services/oauth-service.js';
@@ -21,8 +21,11 @@ import type { ModuleSpec } from './domain/standard-modules.js';
 import { SetupService, type SetupResult } from './services/setup-service.js';
 import { TokenService } from './services/token-service.js';
 import { UploadService } from './services/upload-service.js';
+import { createPool } from './store/postgres/pg-pool.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import { JobWorker } from './worker/job-worker.js';
+import { downloadUrlFor, startJobProcessing, type JobProcessing, type LogFn } from './worker/job-processing.js';
+import { startThreadedJobProcessing } from './worker/threaded-job-processing.js';
 
 export interface Bulkwright {
   readonly config: Config;
@@ -32,17 +35,32 @@ export interface Bulkwright {
   readonly jobs: JobService;
   readonly setup: SetupResult;
   readonly app: FastifyInstance;
-  readonly worker: JobWorker | null;
-  readonly callbacks: CallbackService;
+  /** Job processing, once listening (null with --no-worker). */
+  readonly processing: JobProcessing | null;
   readonly oauth: OAuthService;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
 
-type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
-export function openStores(config: Config): { store: Store; blobs: BlobStore } {
+/**
+ * SQLite and files in the data dir by default; with a database URL, PostgreSQL holds everything,
+ * blobs included, so that any number of processes on any machines share one state.
+ */
+export async function openStores(config: Config): Promise<{ store: Store; blobs: BlobStore }> {
+  if (config.databaseUrl) {
+    const pool = createPool(config.databaseUrl);
+    try {
+      const store = await PostgresStore.open(pool);
+      const blobs = new PgBlobStore(pool);
+      await blobs.sweepAbandonedWrites();
+      return { store, blobs };
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+  }
   mkdirSync(config.dataDir, { recursive: true });
   return {
     store: new SqliteStore(path.join(config.dataDir, 'bulkwright.db')),
@@ -52,7 +70,7 @@ export function openStores(config: Config): { store: Store; blobs: BlobStore } {
 
 /** The composition root: stores → services → worker → HTTP app. */
 export async function createBulkwright(config: Config, schema: readonly ModuleSpec[] = []): Promise<Bulkwright> {
-  const { store, blobs } = openStores(config);
+  const { store, blobs } = await openStores(config);
   const tokens = new TokenService(store);
   const setup = await new SetupService(store, tokens).ensureOrg({
     orgName: 'Bulkwright',
@@ -66,7 +84,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
   }
 
   let baseUrl = config.publicUrl ?? '';
-  const downloadUrl = (job: Pick<Job, 'id' | 'orgId'>): string => `${baseUrl}/v2/crm/${job.orgId}/bulk-write/${job.id}/${job.id}.zip`;
+  const downloadUrl = (job: Pick<Job, 'id' | 'orgId'>): string => downloadUrlFor(baseUrl)(job);
   const zoneCache = new Map<string, string>();
   const orgTimeZone = async (orgId: string): Promise<string> => {
     let tz = zoneCache.get(orgId);
@@ -78,14 +96,14 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
   };
 
   const oauth = new OAuthService(store, tokens, () => baseUrl);
-  let worker: JobWorker | null = null;
-  const jobs = new JobService(store, blobs, { limits: config.limits, downloadUrl, onJobCreated: () => worker?.wake() });
+  const jobs = new JobService(store, blobs, { limits: config.limits, downloadUrl, onJobCreated: () => processing?.wake() });
   const uploads = new UploadService(store, blobs, { limits: config.limits, uploadErrorStatus: config.uploadErrorStatus });
   const app = await buildApp({
     routes: [
       ...bulkWriteRoutes({ uploads, jobs, orgTimeZone, uploadErrorStatus: config.uploadErrorStatus }),
       ...recordRoutes({ records: new RecordService(store), metadata: new MetadataService(store) }),
       ...oauthRoutes(oauth),
+      ...adminRoutes(jobs),
     ],
     tokens,
     maxUploadBytes: config.limits.maxZipBytes,
@@ -94,39 +112,26 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
     logger: { level: config.logLevel, stream: process.stderr },
   });
   const log: LogFn = (level, msg) => app.log[level](msg);
-  const callbacks = new CallbackService(store, {
-    attempts: config.callbacks.attempts,
-    backoffMs: (n) => config.callbacks.backoffBaseMs * 2 ** (n - 1),
-    timeoutMs: config.callbacks.timeoutMs,
-    log,
-  });
-  const runner = new JobRunner({
-    store,
-    blobs,
-    limits: config.limits,
-    batchSize: config.worker.batchSize,
-    leaseMs: config.worker.leaseMs,
-    downloadUrl,
-    log,
-  });
-  if (config.worker.enabled) {
-    worker = new JobWorker({ store, runner, callbacks, concurrency: config.worker.concurrency, leaseMs: config.worker.leaseMs, pollMs: config.worker.pollMs, log });
-  }
-
+  let processing: JobProcessing | null = null;
   return {
-    config, store, blobs, tokens, jobs, setup, app, worker, callbacks, oauth,
+    config, store, blobs, tokens, jobs, setup, app, oauth,
+    get processing() {
+      return processing;
+    },
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       const url = new URL(address);
       const listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${url.port}`;
       if (!config.publicUrl) baseUrl = listening;
-      worker?.start();
-      await callbacks.resumePending();
+      if (config.worker.enabled) {
+        processing = config.worker.mode === 'thread'
+          ? startThreadedJobProcessing(config, baseUrl, log)
+          : startJobProcessing(config, { store, blobs }, baseUrl, log);
+      }
       return listening;
     },
     async close() {
-      await worker?.stop();
-      await callbacks.stop();
+      await processing?.stop();
       await app.close();
       await store.close();
     },

@@ -6,9 +6,6 @@ export const ERROR_CONTENT_TYPE = 'application/json;charset=utf-8';
 export const JSON_CONTENT_TYPE = 'application/json';
 
 export function sendError(reply: FastifyReply, error: ZohoError): FastifyReply {
-  // A request refused before its body was read (a bad token on an upload) would leave the client
-  // sending into a connection nobody reads; close it once this answer is out.
-  if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply.code(error.httpStatus).header('content-type', ERROR_CONTENT_TYPE).send(Buffer.from(JSON.stringify(error.toBody()), 'utf8'));
 }
 

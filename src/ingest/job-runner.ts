@@ -151,15 +151,26 @@ export class JobRunner {
       const echoed = echoedColumns(spec.mappings);
       if (appender.size === 0) await appender.append(resultHeaderLine(ctx.file.header, echoed));
 
+      // Where a job's time goes, per phase, logged at its end (docs/performance.md reads these).
+      const spent = { read: 0, validate: 0, result: 0, commit: 0 };
+      let mark = performance.now();
+      const lap = (phase: keyof typeof spent): void => {
+        const t = performance.now();
+        spent[phase] += t - mark;
+        mark = t;
+      };
       const batches = readCsvBatches(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
       let skip = progress.rowsDone + 1; // the header, then the rows a previous run committed
       let batch: string[][] = [];
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
         const now = new Date();
+        mark = performance.now();
         const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone));
         for (const [field, values] of result.newPicklistValues) await store.addPicklistValues(module.id, field, values);
+        lap('validate');
         await appender.append(resultLines(batch, result.outcomes, echoed));
+        lap('result');
         const counts = { ...progress.counts };
         for (const o of result.outcomes) {
           if (o.status === 'ADDED') counts.added++;
@@ -171,11 +182,13 @@ export class JobRunner {
           jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
           inserts: result.inserts, updates: result.updates, progress, leaseMs: this.o.leaseMs, now,
         });
+        lap('commit');
         batch = [];
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).
         await yieldToEventLoop();
       };
       for await (const records of batches) {
+        lap('read');
         let from = 0;
         if (skip > 0) {
           from = Math.min(skip, records.length);
@@ -183,8 +196,11 @@ export class JobRunner {
         }
         for (let k = from; k < records.length; k++) batch.push(records[k] as string[]);
         if (batch.length >= this.o.batchSize) await flush();
+        mark = performance.now();
       }
       await flush();
+      const ms = (n: number): string => `${Math.round(n)} ms`;
+      this.o.log('info', `job ${job.id} resource ${index}: ${progress.rowsDone} rows; read ${ms(spent.read)}, validate ${ms(spent.validate)}, result ${ms(spent.result)}, commit ${ms(spent.commit)}`);
       return { ...progress, status: 'COMPLETED', code: 'COMPLETED' };
     } finally {
       await appender.close();

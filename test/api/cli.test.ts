@@ -69,6 +69,25 @@ describe('bulkwright serve', () => {
   });
 });
 
+describe('a job on the serve process (its job thread)', () => {
+  it('runs an import to completion and serves the result', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, creds.access_token);
+    const fileId = await api.uploadFileId(await zipCsv('leads.csv', leadsCsv(['Last_Name', 'Email'], manyLeads(300))));
+    const jobId = await api.createJobId({
+      operation: 'insert',
+      resource: [{ type: 'data', module: { api_name: 'Leads' }, file_id: fileId, field_mappings: [{ api_name: 'Last_Name', index: 0 }, { api_name: 'Email', index: 1 }] }],
+    });
+    const job = await api.waitForJob(jobId);
+    expect((job.resource as { file: unknown }[])[0]?.file).toEqual({
+      status: 'COMPLETED', name: 'leads.csv', added_count: 300, skipped_count: 0, updated_count: 0, total_count: 300,
+    });
+    const dl = await api.download((job.result as { download_url: string }).download_url);
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get('content-disposition')).toBe(`attachment; filename="${jobId}.zip"`);
+  });
+});
+
 describe('bulkwright token', () => {
   it('creates a token printed alone on stdout, and revokes it', async () => {
     const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;

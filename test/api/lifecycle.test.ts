@@ -282,7 +282,7 @@ describe('callbacks', () => {
     const fileId = await uploadLeads(manyLeads(1, server.userId, 61_000));
     const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url: 'http://127.0.0.1:9/nothing', method: 'post' } });
     expect((await api.waitForJob(jobId)).status).toBe('COMPLETED');
-    await server.bw.callbacks.drain();
+    await server.bw.processing?.drainCallbacks();
     expect((await api.getJob(jobId)).status).toBe(200);
   });
 });

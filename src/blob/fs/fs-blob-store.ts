@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -76,12 +76,13 @@ class FsAppender implements BlobAppender {
     return this.bytes;
   }
 
+  /**
+   * Written synchronously: a result chunk is a few hundred KB into the page cache, and awaiting the
+   * thread pool for it left the job idle between batches (measured in bench/).
+   */
   async append(chunk: Buffer): Promise<void> {
     let written = 0;
-    while (written < chunk.length) {
-      const r = await this.handle.write(chunk, written, chunk.length - written, this.bytes + written);
-      written += r.bytesWritten;
-    }
+    while (written < chunk.length) written += writeSync(this.handle.fd, chunk, written, chunk.length - written, this.bytes + written);
     this.bytes += chunk.length;
   }
 

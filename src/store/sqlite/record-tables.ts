@@ -5,6 +5,7 @@ import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
 import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
 
 const ROWS_PER_INSERT = 50;
+const FIND_CHUNK = 1000;
 
 /** System columns every record table has besides its fields. */
 const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
@@ -74,6 +75,7 @@ export class RecordTable {
   private readonly columns: readonly string[];
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
   private readonly insertStmts = new Map<number, Database.Statement>();
+  private readonly findStmts = new Map<string, Database.Statement>();
   private readonly updateStmts = new Map<string, Database.Statement>();
 
   constructor(
@@ -144,10 +146,15 @@ export class RecordTable {
     const wanted = ['id', ...columns.filter((c) => c !== 'id')];
     const select = wanted.map(quoteIdent).join(', ');
     const bind = field === 'id' ? keys.filter((k) => /^\d{1,19}$/.test(k)).map((k) => BigInt(k)) : [...keys];
-    for (let i = 0; i < bind.length; i += 500) {
-      const chunk = bind.slice(i, i + 500);
-      const stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${quoteIdent(field)} IN (${chunk.map(() => '?').join(', ')})`);
-      for (const row of stmt.safeIntegers(true).all(chunk) as Record<string, unknown>[]) out.push(this.toRecord(row));
+    for (let i = 0; i < bind.length; i += FIND_CHUNK) {
+      const chunk = bind.slice(i, i + FIND_CHUNK);
+      const key = `${field}\u0000${select}\u0000${chunk.length}`;
+      let stmt = this.findStmts.get(key);
+      if (!stmt) {
+        stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${quoteIdent(field)} IN (${chunk.map(() => '?').join(', ')})`).safeIntegers(true);
+        this.findStmts.set(key, stmt);
+      }
+      for (const row of stmt.all(chunk) as Record<string, unknown>[]) out.push(this.toRecord(row));
     }
     return out;
   }
