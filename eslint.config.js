@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-typecheck/**', 'node_modules/**', 'data/**', 'bench/results/**', 'coverage/**'] },
+  { ignores: ['bench/.work/**', 'dist/**', 'client/dist/**', 'dist-typecheck/**', 'node_modules/**', 'data/**', 'bench/results/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,5 +22,12 @@ export default tseslint.config(
     files: ['src/services/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['fastify', 'better-sqlite3', 'pg', '../store/*', '../http/*'] }] },
   },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['process', 'console', 'URL', 'performance', 'fetch', 'FormData', 'TextDecoder', 'setTimeout', 'Buffer', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -10,16 +10,21 @@ const SOURCES = ['Advertisement', 'Cold Call', 'Web Download', 'Trade Show', 'Pa
 
 export const BENCH_HEADER = ['First_Name', 'Last_Name', 'Email', 'Phone', 'Company', 'Lead_Source', 'No_of_Employees', 'Last_Contacted', 'Website', 'Description'];
 
-function row(i) {
+/** The fields of data row i, as the CSV holds them (Description unquoted). */
+export function leadFields(i) {
   // A small LCG keeps the file the same on every run without storing it.
   const r = (i * 2654435761) >>> 0;
   const first = FIRST[r % FIRST.length];
   const last = LAST[(r >>> 8) % LAST.length];
   const month = String(1 + (r % 12)).padStart(2, '0');
   const day = String(1 + ((r >>> 4) % 28)).padStart(2, '0');
-  const description = r % 20 === 0 ? `"Met at ""${COMPANIES[r % 7]}"", follow up\nnext week, maybe, later"` : `Lead number ${i}`;
+  const description = r % 20 === 0 ? `Met at "${COMPANIES[r % 7]}", follow up\nnext week, maybe, later` : `Lead number ${i}`;
   return [first, `${last} ${i}`, `lead${i}@example.com`, `+1 555 ${String(i % 10_000_000).padStart(7, '0')}`, COMPANIES[(r >>> 3) % 7],
-    SOURCES[(r >>> 5) % 5], String(r % 5000), `2024-${month}-${day}`, `https://www.example${r % 100}.com`, description].join(',');
+    SOURCES[(r >>> 5) % 5], String(r % 5000), `2024-${month}-${day}`, `https://www.example${r % 100}.com`, description];
+}
+
+function row(i) {
+  return leadFields(i).map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',');
 }
 
 /** Writes `rows` data rows (plus the header) to `file`; `emailOffset` shifts the unique emails. */

@@ -17,6 +17,8 @@ export interface Config {
   readonly worker: { readonly enabled: boolean; readonly mode: 'thread' | 'inline'; readonly concurrency: number; readonly batchSize: number; readonly leaseMs: number; readonly pollMs: number };
   readonly callbacks: { readonly attempts: number; readonly backoffBaseMs: number; readonly timeoutMs: number };
   readonly logLevel: string;
+  /** Registers the fixed-bytes baseline route of `npm run bench`. */
+  readonly benchRoutes: boolean;
 }
 
 export interface ConfigInput {
@@ -32,6 +34,7 @@ export interface ConfigInput {
   readonly worker?: Partial<Config['worker']>;
   readonly callbacks?: Partial<Config['callbacks']>;
   readonly logLevel?: string;
+  readonly benchRoutes?: boolean;
 }
 
 export function buildConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,6 +53,7 @@ export function buildConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process
     worker: { enabled: true, mode: 'thread', concurrency: 1, batchSize: 2000, leaseMs: 30_000, pollMs: 500, ...input.worker },
     callbacks: { attempts: 4, backoffBaseMs: 1000, timeoutMs: 10_000, ...input.callbacks },
     logLevel: input.logLevel ?? env.BULKWRIGHT_LOG_LEVEL ?? 'info',
+    benchRoutes: input.benchRoutes ?? false,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Job } from './domain/job.js';
 import { buildApp } from './http/app.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { benchRoutes } from './http/routes/bench.js';
 import { bulkWriteRoutes } from './http/routes/bulk-write.js';
 import { oauthRoutes } from './http/routes/oauth.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -48,7 +49,8 @@ export interface Bulkwright {
  * SQLite and files in the data dir by default; with a database URL, PostgreSQL holds everything,
  * blobs included, so that any number of processes on any machines share one state.
  */
-export async function openStores(config: Config): Promise<{ store: Store; blobs: BlobStore }> {
+/** @param options.writerThread SQLite only: commit record batches on a thread of their own (the job thread uses it). */
+export async function openStores(config: Config, options: { writerThread?: boolean } = {}): Promise<{ store: Store; blobs: BlobStore }> {
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl);
     try {
@@ -63,7 +65,7 @@ export async function openStores(config: Config): Promise<{ store: Store; blobs:
   }
   mkdirSync(config.dataDir, { recursive: true });
   return {
-    store: new SqliteStore(path.join(config.dataDir, 'bulkwright.db')),
+    store: new SqliteStore(path.join(config.dataDir, 'bulkwright.db'), { writerThread: options.writerThread === true }),
     blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
   };
 }
@@ -103,6 +105,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
       ...bulkWriteRoutes({ uploads, jobs, orgTimeZone, uploadErrorStatus: config.uploadErrorStatus }),
       ...recordRoutes({ records: new RecordService(store), metadata: new MetadataService(store) }),
       ...oauthRoutes(oauth),
+      ...(config.benchRoutes ? benchRoutes() : []),
       ...adminRoutes(jobs),
     ],
     tokens,

@@ -18,7 +18,7 @@ export function clientCommand(): Command {
     .option('--api-domain <url>', 'api_domain the token endpoint reports (default: none known offline)', '')
     .action(async (o: { dataDir: string; org?: string; user?: string; scopes?: string; name: string; codeExpiresIn: number; apiDomain: string }) => {
       if (!Number.isInteger(o.codeExpiresIn) || o.codeExpiresIn <= 0) throw new Error('--code-expires-in takes a whole number of seconds above 0');
-      const { store } = openStores(buildConfig({ dataDir: o.dataDir }));
+      const { store } = await openStores(buildConfig({ dataDir: o.dataDir }));
       try {
         const orgs = await store.listOrgs();
         const orgId = o.org ?? orgs[0]?.id;

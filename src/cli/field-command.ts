@@ -28,7 +28,7 @@ export function fieldCommand(): Command {
           picklist_values: o.picklist?.split(',').map((v) => v.trim()) },
         '--api-name',
       );
-      const { store } = openStores(buildConfig({ dataDir: o.dataDir }));
+      const { store } = await openStores(buildConfig({ dataDir: o.dataDir }));
       try {
         const orgs = (await store.listOrgs()).filter((x) => !o.org || x.id === o.org);
         if (orgs.length === 0) throw new Error(o.org ? `no org ${o.org} in ${o.dataDir}` : `no org in ${o.dataDir} yet: run bulkwright serve once`);

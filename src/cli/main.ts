@@ -1,20 +1,32 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { describeFailure } from './cli-exit.js';
 import { clientCommand } from './client-command.js';
 import { fieldCommand } from './field-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { importCommand } from './import-command.js';
+import { jobCommand } from './job-command.js';
+import { jobsCommand } from './jobs-command.js';
+import { resultCommand } from './result-command.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
 
 const program = new Command('bulkwright')
   .description('A self-hostable twin of Zoho CRM Bulk Write API v2.1')
+  // Commander's own errors (unknown command) become CommanderErrors: exit 2, as usage errors.
+  .exitOverride()
   .addCommand(serveCommand())
+  .addCommand(migrateCommand())
+  .addCommand(importCommand())
+  .addCommand(jobCommand())
+  .addCommand(resultCommand())
+  .addCommand(jobsCommand())
   .addCommand(tokenCommand())
   .addCommand(fieldCommand())
   .addCommand(clientCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`bulkwright: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(e instanceof UsageError ? 2 : 1);
+  const { code, message } = describeFailure(e);
+  if (message !== null) process.stderr.write(`bulkwright: ${message}\n`);
+  process.exit(code);
 });
-
-class UsageError extends Error {}

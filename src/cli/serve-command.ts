@@ -1,4 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { buildConfig, describeConfig } from '../config.js';
@@ -8,24 +8,28 @@ import { readSchemaFile } from './schema-file.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the API and an in-process job worker on the embedded SQLite store')
+    .description('run the API and an in-process job worker (embedded SQLite, or PostgreSQL with --database-url)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', (v) => parsePort(v), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where the database and files live', './data')
+    .option('--database-url <url>', 'use this PostgreSQL instead of the data dir (default: env DATABASE_URL)')
     .option('--public-url <url>', 'base of result download_url (default: the listening address)')
     .addOption(new Option('--profile <name>', 'limits profile').choices(['zoho', 'unlimited']).default('zoho'))
     .option('--schema <file>', 'custom modules and fields to add (JSON or YAML)')
     .option('--no-worker', 'serve the API only; run no jobs in this process')
+    .option('--bench-routes', 'serve the fixed-bytes baseline route used by npm run bench')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
-    .action(async (opts: { port: number; host: string; dataDir: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string; schema?: string }) => {
+    .action(async (opts: { port: number; host: string; dataDir: string; databaseUrl?: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string; schema?: string; benchRoutes?: boolean }) => {
       const config = buildConfig({
         port: opts.port,
         host: opts.host,
         dataDir: opts.dataDir,
+        databaseUrl: opts.databaseUrl,
         publicUrl: opts.publicUrl ?? null,
         profile: opts.profile,
         worker: { enabled: opts.worker },
         logLevel: opts.logLevel,
+        benchRoutes: opts.benchRoutes === true,
       });
       const schema = opts.schema ? await readSchemaFile(opts.schema) : [];
       const bw = await createBulkwright(config, schema);
@@ -57,6 +61,8 @@ async function writeCredentials(
   apiDomain: string,
 ): Promise<void> {
   const body = { org_id: setup.org.id, user_id: setup.admin.id, user_name: setup.admin.name, access_token: token, api_domain: apiDomain };
+  // On PostgreSQL nothing else has created the data dir.
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
 }

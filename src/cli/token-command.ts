@@ -6,7 +6,7 @@ import type { Store } from '../ports/store.js';
 import { TokenService } from '../services/token-service.js';
 
 async function withTokens<T>(dataDir: string, fn: (tokens: TokenService, orgs: { id: string }[], store: Store) => Promise<T>): Promise<T> {
-  const { store } = openStores(buildConfig({ dataDir }));
+  const { store } = await openStores(buildConfig({ dataDir }));
   try {
     return await fn(new TokenService(store), await store.listOrgs(), store);
   } finally {

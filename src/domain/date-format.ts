@@ -27,16 +27,18 @@ const TOKENS: readonly [string, Part, string][] = [
   ['yy', 'year2', '(\\d{2})'],
   ['MMMM', 'monthName', '([A-Za-z]+)'],
   ['MMM', 'monthName', '([A-Za-z]{3})'],
-  ['MM', 'month', '(\\d{2})'],
+  // Like SimpleDateFormat's parser, MM or dd also take one digit (Excel writes US dates as M/d/yyyy);
+  // greedy matching keeps yyyyMMdd unambiguous.
+  ['MM', 'month', '(\\d{1,2})'],
   ['M', 'month', '(\\d{1,2})'],
-  ['dd', 'day', '(\\d{2})'],
+  ['dd', 'day', '(\\d{1,2})'],
   ['d', 'day', '(\\d{1,2})'],
-  ['HH', 'hour', '(\\d{2})'],
+  ['HH', 'hour', '(\\d{1,2})'],
   ['H', 'hour', '(\\d{1,2})'],
-  ['hh', 'hour12', '(\\d{2})'],
+  ['hh', 'hour12', '(\\d{1,2})'],
   ['h', 'hour12', '(\\d{1,2})'],
-  ['mm', 'minute', '(\\d{2})'],
-  ['ss', 'second', '(\\d{2})'],
+  ['mm', 'minute', '(\\d{1,2})'],
+  ['ss', 'second', '(\\d{1,2})'],
   ['SSS', 'millis', '(\\d{3})'],
   ['a', 'ampm', '([AaPp][Mm])'],
   ['XXX', 'offset', '(Z|[+-]\\d{2}:\\d{2})'],
@@ -116,7 +118,7 @@ export function parseWithPattern(text: string, pattern: CompiledPattern): Parsed
     const raw = m[p + 1] as string;
     switch (pattern.parts[p]) {
       case 'year': v.year = Number(raw); break;
-      case 'year2': v.year = 2000 + Number(raw); break;
+      case 'year2': v.year = pivotYear(Number(raw)); break;
       case 'month': v.month = Number(raw); break;
       case 'monthName': {
         const idx = MONTHS.indexOf(raw.slice(0, 3).toLowerCase());
@@ -139,6 +141,13 @@ export function parseWithPattern(text: string, pattern: CompiledPattern): Parsed
     v.hour = (hour12 % 12) + (pm ? 12 : 0);
   }
   return isValidDateTime(v) ? v : null;
+}
+
+/** SimpleDateFormat's rule for yy: the year within 80 years before and 20 after now. */
+function pivotYear(yy: number): number {
+  const now = new Date().getUTCFullYear();
+  const year = Math.floor((now - 80) / 100) * 100 + yy;
+  return year < now - 80 ? year + 100 : year;
 }
 
 function parseOffset(raw: string): number {

@@ -76,6 +76,11 @@ export const Errors = {
     ),
   invalidCallbackUrl: (url: string, details: ErrorDetails) =>
     new ZohoError(400, 'INVALID_CALLBACK_URL', `Invalid URL '${url}' for callback.`, details),
+  // Records and metadata APIs.
+  requiredParamMissing: (param: string) =>
+    new ZohoError(400, 'REQUIRED_PARAM_MISSING', 'One of the expected parameter is missing', { param }),
+  invalidQuery: (reason: string, details: ErrorDetails = {}) =>
+    new ZohoError(400, 'INVALID_QUERY', 'Invalid query formed', { reason, ...details }),
   invalidCallbackMethod: (method: string) =>
     new ZohoError(400, 'INVALID_CALLBACK_METHOD', `Invalid request method ${method} for callback.`, {
       supported_callback_methods: ['post'],

@@ -66,7 +66,10 @@ function resolveFindBy(req: ResourceRequest, ctx: MappingContext): string {
 function mappingsFromHeader(req: ResourceRequest, ctx: MappingContext, findBy: string | null): FieldMapping[] {
   checkCount(ctx.header.length, req, ctx);
   const seen = new Map<string, number>();
-  return ctx.header.map((column, index) => {
+  const mappings: FieldMapping[] = [];
+  ctx.header.forEach((column, index) => {
+    // A trailing delimiter (as Excel writes) leaves a column without a name: nothing to map.
+    if (column.trim() === '') return;
     const path = `${req.path}.field_mappings`;
     // `Lookup.field` headers name a lookup and the field it is found by (reference §9.2).
     const [base, via] = splitLookupHeader(column);
@@ -83,8 +86,9 @@ function mappingsFromHeader(req: ResourceRequest, ctx: MappingContext, findBy: s
     } else if (via !== null) {
       throw Errors.invalidField(`invalid mapping. invalid api_name ${column}.`, { api_name: column, json_path: path });
     }
-    return { apiName: field, index, format: null, findBy: mappingFindBy, module: null, defaultValue: null };
+    mappings.push({ apiName: field, index, format: null, findBy: mappingFindBy, module: null, defaultValue: null });
   });
+  return mappings;
 }
 
 function splitLookupHeader(column: string): [string, string | null] {

@@ -70,3 +70,11 @@ export function canMatchOn(module: ModuleDef, apiName: string): boolean {
   const f = findField(module, apiName);
   return f !== undefined && f.unique;
 }
+
+/**
+ * The form in which two values of a unique or name field are the same record: Zoho's duplicate
+ * check and lookups by name ignore case, in every script (É = é), not just ASCII.
+ */
+export function foldKey(value: string | number | boolean): string {
+  return String(value).normalize('NFC').toLowerCase();
+}

@@ -1,6 +1,6 @@
 import { coerceValue, type CellValue } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
-import { findField, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
+import { findField, foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
 import type { RecordInsert, RecordUpdate, Store, StoredRecord, User } from '../ports/store.js';
 
@@ -27,18 +27,28 @@ export interface BatchResult {
   readonly newPicklistValues: ReadonlyMap<string, readonly string[]>;
 }
 
+/** What a batch decided and has not been seen committed yet: later batches must see it too. */
+interface InFlightBatch {
+  readonly batch: number;
+  readonly keys: ReadonlyMap<string, StoredRecord>;
+  readonly owners: ReadonlyMap<string, ReadonlyMap<string, string | null>>;
+}
+
 interface PreparedRow {
   readonly values: Map<string, CellValue>;
   readonly refs: Map<string, { readonly field: FieldDef; readonly findBy: string; readonly key: string }>;
   readonly errors: RowError[];
   matchKey: string | null;
-  readonly overLimit: boolean;
+  /** Set for a row refused as a whole before its cells are looked at (over the row limit, ragged). */
+  readonly refused: RowError | null;
 }
 
 type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
 
-const norm = (v: CellValue): string => String(v).toLowerCase();
+const norm = (v: CellValue): string => (v === null ? '' : foldKey(v));
 const NO_ERRORS: readonly RowError[] = [];
+const LIMIT_EXCEEDED: RowError = { code: 'LIMIT_EXCEEDED', field: null };
+const CANNOT_PROCESS: RowError = { code: 'CANNOT_PROCESS', field: null };
 
 /**
  * Turns a batch of CSV rows into row outcomes and record writes, in input order, as Zoho would
@@ -53,6 +63,8 @@ export class BatchProcessor {
   /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
   private readonly picklists = new Map<string, Map<string, string>>();
   private newPicklistValues = new Map<string, string[]>();
+  private inFlight: InFlightBatch[] = [];
+  private batchNo = 0;
 
   constructor(
     private readonly plan: ResourcePlan,
@@ -70,14 +82,23 @@ export class BatchProcessor {
     }
   }
 
-  /** @param firstRow 1-based number of the batch's first data row in the CSV. */
-  async process(rows: readonly (readonly string[])[], firstRow: number, now: string): Promise<BatchResult> {
+  /**
+   * @param firstRow 1-based number of the batch's first data row in the CSV.
+   * @param committedBatches how many of the batches this processor returned are committed now. A
+   * batch may be processed while the previous one is still being written (JobRunner pipelines its
+   * commits), so the decisions of batches not yet committed are kept here and consulted along with
+   * the store; the count is read before the store is queried, so nothing falls between the two.
+   */
+  async process(rows: readonly (readonly string[])[], firstRow: number, now: string, committedBatches = this.batchNo): Promise<BatchResult> {
     this.newPicklistValues = new Map();
+    this.inFlight = this.inFlight.filter((b) => b.batch >= committedBatches);
     const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
-    const matches = await this.fetchMatches(prepared);
-    const taken = await this.fetchUniqueOwners(prepared);
+    const stored = await this.fetchMatches(prepared);
+    const matches = { get: (key: string): StoredRecord | undefined => this.inFlightKey(key) ?? stored.get(key) };
+    const dbOwners = await this.fetchUniqueOwners(prepared);
+    const taken = this.ownersView(dbOwners);
     const refs = await this.resolveReferences(prepared);
-    const ids = await this.store.allocateIds(prepared.filter((p) => !p.overLimit).length);
+    const ids = await this.store.allocateIds(prepared.filter((p) => p.refused === null).length);
     let nextId = 0;
 
     const outcomes: RowOutcome[] = [];
@@ -85,8 +106,8 @@ export class BatchProcessor {
     const updates: RecordUpdate[] = [];
     const addedByKey = new Map<string, StoredRecord>();
     for (const p of prepared) {
-      if (p.overLimit) {
-        outcomes.push({ status: 'SKIPPED', recordId: null, errors: [{ code: 'LIMIT_EXCEEDED', field: null }] });
+      if (p.refused !== null) {
+        outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
         continue;
       }
       const candidateId = ids[nextId++] as string;
@@ -119,7 +140,7 @@ export class BatchProcessor {
       for (const f of this.uniqueFields) {
         const v = p.values.get(f.apiName);
         if (v === undefined || v === null) continue;
-        const owner = taken.get(f.apiName)?.get(norm(v));
+        const owner = taken.get(f.apiName, norm(v));
         if (owner && owner !== recordId) errors.push({ code: 'DUPLICATE_DATA', field: f.apiName });
       }
 
@@ -130,10 +151,9 @@ export class BatchProcessor {
       for (const f of this.uniqueFields) {
         const v = p.values.get(f.apiName);
         if (!p.values.has(f.apiName)) continue;
-        const owners = taken.get(f.apiName) as Map<string, string | null>;
         const previous = matched?.values[f.apiName];
-        if (mode === 'update' && previous !== undefined && previous !== null) owners.set(norm(previous), null);
-        if (v !== undefined && v !== null) owners.set(norm(v), recordId);
+        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(f.apiName, norm(previous), null);
+        if (v !== undefined && v !== null) taken.set(f.apiName, norm(v), recordId);
       }
       const actor = this.plan.actor.id;
       if (mode === 'insert') {
@@ -149,16 +169,15 @@ export class BatchProcessor {
         outcomes.push({ status: 'UPDATED', recordId, errors: NO_ERRORS });
       }
     }
+    this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, owners: taken.changes });
     return { outcomes, inserts, updates, newPicklistValues: this.newPicklistValues };
   }
 
   private prepare(row: readonly string[], rowNumber: number): PreparedRow {
-    const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, overLimit: rowNumber > this.plan.maxRows };
-    if (p.overLimit) return p;
-    if (isRagged(row, this.plan.columnCount)) {
-      p.errors.push({ code: 'CANNOT_PROCESS', field: null });
-      return p;
-    }
+    const refused: RowError | null =
+      rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
+    const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, refused };
+    if (refused !== null) return p;
     for (const m of this.plan.mappings) {
       let cell = m.index === null ? '' : row[m.index] ?? '';
       if (cell.trim() === '' && m.defaultValue) cell = String(m.defaultValue.value);
@@ -203,6 +222,40 @@ export class BatchProcessor {
       return v;
     });
     return out.join(';');
+  }
+
+  private inFlightKey(key: string): StoredRecord | undefined {
+    for (let i = this.inFlight.length - 1; i >= 0; i--) {
+      const hit = (this.inFlight[i] as InFlightBatch).keys.get(key);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  /**
+   * Who holds each unique value: this batch's own decisions first, then those of batches still
+   * being written, then the store. `changes` collects this batch's decisions.
+   */
+  private ownersView(db: Map<string, Map<string, string | null>>) {
+    const changes = new Map<string, Map<string, string | null>>();
+    const inFlight = this.inFlight;
+    return {
+      changes,
+      get(field: string, value: string): string | null | undefined {
+        const own = changes.get(field);
+        if (own?.has(value)) return own.get(value);
+        for (let i = inFlight.length - 1; i >= 0; i--) {
+          const m = (inFlight[i] as InFlightBatch).owners.get(field);
+          if (m?.has(value)) return m.get(value);
+        }
+        return db.get(field)?.get(value);
+      },
+      set(field: string, value: string, id: string | null): void {
+        let own = changes.get(field);
+        if (!own) changes.set(field, (own = new Map()));
+        own.set(value, id);
+      },
+    };
   }
 
   private async fetchMatches(prepared: readonly PreparedRow[]): Promise<Map<string, StoredRecord>> {

@@ -13,6 +13,9 @@ export function detectEncoding(sample: Buffer): string {
   const candidates = chardet.analyse(sample);
   for (const c of candidates) {
     const name = canonicalEncoding(c.name);
+    // Windows-1252 decodes every printable ISO-8859-1 byte the same and also reads € ’ Š in
+    // 0x80–0x9F, where ISO-8859-1 has control characters: a file that says "Latin-1" means it.
+    if (name === 'ISO-8859-1') return 'windows-1252';
     if (name && name !== 'UTF-8') return name;
   }
   return 'windows-1252';

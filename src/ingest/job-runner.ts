@@ -145,6 +145,7 @@ export class JobRunner {
     if (size === null) throw new JobFailure(`uploaded file ${ctx.file.id} is missing from blob storage`);
     const zip = await openZipBlob(blobs, ctx.file.blobKey, size);
     const appender = await blobs.openAppender(resultCsvKey(job.id, index), progress.resultBytes);
+    let inFlight: Promise<void> | null = null;
     try {
       const entry = zip.entries.find((e) => isCsvName(e.name) && (e.name.split('/').pop() ?? e.name) === ctx.file.csvName);
       if (!entry) throw new JobFailure(`${ctx.file.csvName} is missing from the uploaded zip`);
@@ -162,11 +163,19 @@ export class JobRunner {
       const batches = readCsvBatches(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
       let skip = progress.rowsDone + 1; // the header, then the rows a previous run committed
       let batch: string[][] = [];
+      // One commit may be in flight while the next batch is validated: with a store that writes
+      // elsewhere (the SQLite writer thread, a PostgreSQL server) both cores work. Commits stay in order.
+      let commitError: unknown = null;
+      let committed = 0;
+      const settle = async (): Promise<void> => {
+        if (inFlight) await inFlight;
+        if (commitError !== null) throw commitError;
+      };
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
         const now = new Date();
         mark = performance.now();
-        const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone));
+        const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone), committed);
         for (const [field, values] of result.newPicklistValues) await store.addPicklistValues(module.id, field, values);
         lap('validate');
         await appender.append(resultLines(batch, result.outcomes, echoed));
@@ -178,11 +187,22 @@ export class JobRunner {
           else counts.skipped++;
         }
         progress = { ...progress, counts, rowsDone: progress.rowsDone + batch.length, resultBytes: appender.size };
-        await store.commitBatch({
-          jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
-          inserts: result.inserts, updates: result.updates, progress, leaseMs: this.o.leaseMs, now,
-        });
+        await settle();
         lap('commit');
+        inFlight = store
+          .commitBatch({
+            jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
+            inserts: result.inserts, updates: result.updates, progress, leaseMs: this.o.leaseMs, now,
+          })
+          .then(
+            () => {
+              committed++;
+            },
+            // Kept, not left unhandled: it is thrown where the next batch waits for this commit.
+            (e: unknown) => {
+              commitError = e;
+            },
+          );
         batch = [];
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).
         await yieldToEventLoop();
@@ -199,10 +219,14 @@ export class JobRunner {
         mark = performance.now();
       }
       await flush();
+      await settle();
+      lap('commit');
       const ms = (n: number): string => `${Math.round(n)} ms`;
       this.o.log('info', `job ${job.id} resource ${index}: ${progress.rowsDone} rows; read ${ms(spent.read)}, validate ${ms(spent.validate)}, result ${ms(spent.result)}, commit ${ms(spent.commit)}`);
       return { ...progress, status: 'COMPLETED', code: 'COMPLETED' };
     } finally {
+      // A failed batch must not leave a commit running behind the job's end.
+      await inFlight;
       await appender.close();
       zip.close();
     }

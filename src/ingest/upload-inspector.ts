@@ -1,4 +1,5 @@
 import { Errors } from '../domain/errors.js';
+import type { Readable } from 'node:stream';
 import type { Limits } from '../domain/limits.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { decodeSample, detectEncoding } from './charset.js';
@@ -21,6 +22,43 @@ const SAMPLE_BYTES = 64 * 1024;
 /** A zip is recognised by its bytes, never by the part's name or type (official-sdk-wire.md §2.1). */
 export function looksLikeZip(head: Buffer): boolean {
   return head.length >= 4 && (head.subarray(0, 4).equals(ZIP_MAGIC) || head.subarray(0, 4).equals(EMPTY_ZIP_MAGIC));
+}
+
+function isAscii(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if ((buf[i] as number) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * The sample an encoding is told from, for a file whose first 64 KB are plain ASCII: the bytes
+ * around its first non-ASCII byte (or the head again when there is none, which reads as UTF-8).
+ * Streaming to that byte costs one inflate of the entry at worst, and only for such files.
+ */
+async function firstNonAsciiWindow(entry: Readable, head: Buffer): Promise<Buffer> {
+  let carry = Buffer.alloc(0);
+  let window: Buffer[] | null = null;
+  let size = 0;
+  try {
+    for await (const chunk of entry) {
+      if (window) {
+        window.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      } else {
+        const buf = Buffer.concat([carry, chunk as Buffer]);
+        const at = buf.findIndex((b) => b >= 0x80);
+        if (at < 0) {
+          carry = buf.subarray(Math.max(0, buf.length - 1024));
+          continue;
+        }
+        window = [buf.subarray(Math.max(0, at - 1024))];
+        size = (window[0] as Buffer).length;
+      }
+      if (size >= SAMPLE_BYTES) break;
+    }
+  } finally {
+    entry.destroy();
+  }
+  return window ? Buffer.concat(window).subarray(0, SAMPLE_BYTES) : head;
 }
 
 /**
@@ -48,8 +86,9 @@ export async function inspectUpload(blobs: BlobStore, key: string, size: number,
     }
     const csv = csvs[0] as (typeof csvs)[number];
     const csvName = csv.name.split('/').pop() ?? csv.name;
-    const sample = await readHead(await zip.openEntry(csv), SAMPLE_BYTES);
-    const encoding = detectEncoding(sample);
+    const head = await readHead(await zip.openEntry(csv), SAMPLE_BYTES);
+    const encoding = detectEncoding(isAscii(head) && head.length === SAMPLE_BYTES ? await firstNonAsciiWindow(await zip.openEntry(csv), head) : head);
+    const sample = head;
     const delimiter = detectDelimiter(decodeSample(sample, encoding));
 
     const first: string[][] = [];

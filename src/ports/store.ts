@@ -116,6 +116,7 @@ export interface RecordQuery {
   /** Field names in it are checked against the module by the caller. */
   readonly filter: Criteria | null;
   readonly page: number;
+  /** Page size; listRecords returns up to one record more, so the caller knows whether more exist. */
   readonly perPage: number;
   readonly sortBy: string;
   readonly sortOrder: 'asc' | 'desc';

@@ -48,7 +48,7 @@ export class MetadataService {
   }
 
   async fields(principal: Principal, moduleApiName: string | undefined): Promise<Record<string, unknown>> {
-    if (!moduleApiName) throw Errors.requiredKey('module', '$.module');
+    if (!moduleApiName) throw Errors.requiredParamMissing('module');
     const m = await this.module(principal, moduleApiName);
     const modules = await this.store.listModules(principal.orgId);
     return {

@@ -55,9 +55,7 @@ export class RecordService {
 
   private filterOf(module: ModuleDef, p: SearchParams): Criteria {
     const given = [p.criteria, p.email, p.phone, p.word].filter((v) => v !== undefined && v !== '');
-    if (given.length === 0) {
-      throw Errors.mandatoryNotFound('one of the parameters criteria, email, phone or word is required', { api_name: 'criteria' });
-    }
+    if (given.length === 0) throw Errors.requiredParamMissing('criteria');
     if (given.length > 1) throw Errors.invalidData('give only one of the parameters criteria, email, phone or word', { api_name: 'criteria' });
     const anyOf = (types: readonly string[], operator: 'equals' | 'contains', value: string): Criteria => {
       const fields = module.fields.filter((f) => types.includes(f.dataType));
@@ -70,7 +68,7 @@ export class RecordService {
     try {
       criteria = parseCriteria(p.criteria as string);
     } catch (e) {
-      if (e instanceof CriteriaSyntaxError) throw Errors.invalidData(`invalid criteria: ${e.message}`, { api_name: 'criteria' });
+      if (e instanceof CriteriaSyntaxError) throw Errors.invalidQuery(e.message);
       throw e;
     }
     return this.checkFields(module, criteria);
@@ -80,7 +78,7 @@ export class RecordService {
     if (c.kind === 'group') return { ...c, children: c.children.map((x) => this.checkFields(module, x)) };
     if (c.field === 'id' || SORTABLE_SYSTEM.includes(c.field)) return c;
     const f = findField(module, c.field);
-    if (!f) throw Errors.invalidData(`invalid field ${c.field} in the criteria`, { api_name: c.field });
+    if (!f) throw Errors.invalidQuery(`invalid field ${c.field} in the criteria`, { api_name: c.field });
     return { ...c, field: f.apiName };
   }
 
@@ -94,7 +92,7 @@ export class RecordService {
     const sortOrder = p.sort_order ?? (sortBy === 'id' ? 'asc' : 'desc');
     if (sortOrder !== 'asc' && sortOrder !== 'desc') throw Errors.invalidData('sort_order must be asc or desc', { api_name: 'sort_order' });
     const only = p.fields ? this.fieldSet(module, p.fields) : null;
-    const rows = await this.store.listRecords(module.id, { filter, page, perPage: perPage + 1, sortBy: findField(module, sortBy)?.apiName ?? sortBy, sortOrder });
+    const rows = await this.store.listRecords(module.id, { filter, page, perPage, sortBy: findField(module, sortBy)?.apiName ?? sortBy, sortOrder });
     if (rows.length === 0) return null;
     const more = rows.length > perPage;
     const data = await this.render(principal, module, rows.slice(0, perPage), only);

@@ -19,7 +19,7 @@ const { config, baseUrl } = workerData as { config: Config; baseUrl: string };
 const post = (m: FromJobThread): void => port.postMessage(m);
 const log: LogFn = (level, msg) => post({ type: 'log', level, msg });
 
-const stores = await openStores(config);
+const stores = await openStores(config, { writerThread: true });
 const processing = startJobProcessing(config, stores, baseUrl, log);
 port.on('message', (m: ToJobThread) => {
   if (m.type === 'wake') processing.wake();

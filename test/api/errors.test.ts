@@ -134,6 +134,8 @@ describe('authentication and scopes', () => {
     const { token } = await server.bw.tokens.create({ orgId: server.orgId, scopes: ['ZohoCRM.bulk.CREATE', 'ZohoCRM.modules.leads.CREATE'] });
     const res = await new RawApi(server, token).createJob(insertLeadsBody(fileId, [{ api_name: 'Last_Name', index: 0 }]));
     expect(res.status).toBe(201);
+    // Let it finish: the tests after this one compare record counts before and after a request.
+    await api.waitForJob((res.json.details as { id: string }).id);
   });
 });
 

@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { TestServer } from './server.js';
 
 export interface LeadRow {
@@ -38,11 +36,5 @@ export function insertLeadsBody(fileId: string, mappings: readonly { api_name: s
 /** What a refused request must leave untouched: jobs, uploaded files and records. */
 export async function stateOf(server: TestServer): Promise<{ jobs: number; uploads: number; leads: number }> {
   const jobs = (await server.bw.store.listJobs(server.orgId, 100_000)).length;
-  let uploads = 0;
-  try {
-    uploads = (await readdir(path.join(server.dataDir, 'blobs', 'uploads'))).length;
-  } catch {
-    uploads = 0;
-  }
-  return { jobs, uploads, leads: await server.countRecords('Leads') };
+  return { jobs, uploads: await server.countUploads(), leads: await server.countRecords('Leads') };
 }

@@ -147,7 +147,7 @@ describe('coerceValue for date', () => {
     { spec: 'rejects the 30th of February', field: date, raw: '02/30/2024', expected: defaultMiss },
     { spec: 'rejects month 13', field: date, raw: '13/01/2024', expected: defaultMiss },
     { spec: 'rejects a pattern that is not a default without format', field: date, raw: '2021/05/11', expected: defaultMiss },
-    { spec: 'rejects single-digit month and day under MM/dd/yyyy', field: date, raw: '5/1/2021', expected: defaultMiss },
+    { spec: 'reads single-digit month and day under MM/dd/yyyy, as Excel writes US dates', field: date, raw: '5/1/2021', expected: accepted('2021-05-01') },
     { spec: 'reads yyyy/MM/dd when given as format', field: date, raw: '2021/05/11', ctx: withFormat('yyyy/MM/dd'), expected: accepted('2021-05-11') },
     { spec: 'reads dd-MM-yyyy when given as format', field: date, raw: '31-12-2024', ctx: withFormat('dd-MM-yyyy'), expected: accepted('2024-12-31') },
     { spec: 'reads dd.MM.yyyy when given as format', field: date, raw: '11.05.2021', ctx: withFormat('dd.MM.yyyy'), expected: accepted('2021-05-11') },

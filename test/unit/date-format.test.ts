@@ -86,7 +86,7 @@ describe('parseWithPattern', () => {
     { spec: 'rejects hh 13 with PM', text: '07/04/2024 13:05 PM', pattern: 'MM/dd/yyyy hh:mm a' },
     { spec: 'rejects hh 00 with AM', text: '07/04/2024 00:05 AM', pattern: 'MM/dd/yyyy hh:mm a' },
     { spec: 'rejects an unknown month name', text: 'Foo 29, 2024', pattern: 'MMM dd, yyyy' },
-    { spec: 'rejects a one-digit month under MM', text: '7/04/2024', pattern: 'MM/dd/yyyy' },
+    { spec: 'rejects a three-digit month under MM', text: '007/04/2024', pattern: 'MM/dd/yyyy' },
     { spec: 'rejects text before the date', text: 'x2024-01-01', pattern: 'yyyy-MM-dd' },
     { spec: 'rejects text after the date', text: '2024-01-01 ', pattern: 'yyyy-MM-dd' },
     { spec: 'treats a dot in the pattern as a literal dot', text: '11x05x2021', pattern: 'dd.MM.yyyy' },

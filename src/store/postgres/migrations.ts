@@ -58,8 +58,8 @@ const MIGRATIONS: readonly string[] = [
     expires_at TIMESTAMPTZ, used_at TIMESTAMPTZ, created_at TIMESTAMPTZ NOT NULL);
   -- Blobs (blob/pg): a blob is a row in blobs plus contiguous byte ranges in blob_chunks keyed by
   -- their start offset. EXTERNAL storage: zips do not compress, and uncompressed out-of-line values
-  -- let substring() read only the TOAST slices a ranged read needs.
-  CREATE TABLE blobs (key TEXT PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
+  -- let substring() read only the TOAST slices a ranged read needs. generation fences appenders.
+  CREATE TABLE blobs (key TEXT PRIMARY KEY, generation BIGINT NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
   CREATE TABLE blob_chunks (key TEXT NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (key, pos));
   ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
   `,

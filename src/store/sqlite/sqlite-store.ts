@@ -21,9 +21,11 @@ import {
   type User,
 } from '../../ports/store.js';
 import { migrate } from './migrations.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { addColumnSql, createRecordTableSql, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
+const ID_BLOCK = 10_000;
 const str = (v: unknown): string => String(v);
 const optDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -34,8 +36,19 @@ export class SqliteStore implements Store {
   private readonly tables = new Map<string, RecordTable>();
   private readonly tableNames = new Map<string, string>();
   private idPrefix = 0;
+  /** Ids reserved for this connection: next to hand out and one past the last. */
+  private idBlock = { next: 0n, end: 0n };
+  private metadataVersion = '';
+  private readonly writer: SqliteWriter | null;
 
-  constructor(file: string) {
+  /**
+   * @param options.writerThread commit record batches on a thread of their own, so that the job's
+   * next batch is validated while the last one is written (both cores; see bench/).
+   */
+  constructor(
+    private readonly file: string,
+    options: { writerThread?: boolean } = {},
+  ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode keeps commits atomic and durable against a process crash; only an OS crash
@@ -53,24 +66,50 @@ export class SqliteStore implements Store {
       this.idPrefix = randomInt(1_000_000, 9_000_000);
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(this.idPrefix));
     }
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
+    this.writer = options.writerThread ? new SqliteWriter(file) : null;
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     this.db.close();
+  }
+
+  /** Drops cached modules and record tables when any connection changed metadata since. */
+  private checkMetadata(): void {
+    const v = str((this.db.prepare("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
+    if (v !== this.metadataVersion) {
+      this.modulesCache.clear();
+      this.tables.clear();
+      this.metadataVersion = v;
+    }
+  }
+
+  private bumpMetadata(): void {
+    this.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
   }
 
   async allocateIds(count: number): Promise<string[]> {
     return this.allocateIdsSync(count);
   }
 
+  /**
+   * Ids come from blocks reserved in the meta table, so that a job asks for them once per 10,000
+   * records rather than once per batch: that write would otherwise queue behind the writer
+   * thread's commits. Ids of a block left unused when a process stops are never handed out.
+   */
   private allocateIdsSync(count: number): string[] {
-    const row = this.db
-      .prepare("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
-      .get(BigInt(count)) as Row;
-    const end = BigInt(str(row.value));
-    if (end >= ID_COUNTER_SPAN) throw new Error('id space exhausted');
+    if (this.idBlock.end - this.idBlock.next < BigInt(count)) {
+      const size = BigInt(Math.max(count, ID_BLOCK));
+      const row = this.db
+        .prepare("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
+        .get(size) as Row;
+      const end = BigInt(str(row.value)) + 1n;
+      if (end > ID_COUNTER_SPAN) throw new Error('id space exhausted');
+      this.idBlock = { next: end - size, end };
+    }
     const ids: string[] = new Array(count);
-    for (let i = 0; i < count; i++) ids[i] = composeId(this.idPrefix, end - BigInt(count - i) + 1n);
+    for (let i = 0; i < count; i++) ids[i] = composeId(this.idPrefix, this.idBlock.next++);
     return ids;
   }
 
@@ -91,18 +130,20 @@ export class SqliteStore implements Store {
         .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
       for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
+      this.bumpMetadata();
     })();
     this.modulesCache.delete(input.org.id);
   }
 
   async applySchema(orgId: string, plan: SchemaPlan): Promise<void> {
     this.db.transaction(() => {
+      this.bumpMetadata();
       for (const spec of plan.newModules) this.createModuleSync(orgId, spec, true);
       for (const { moduleApiName, field } of plan.newFields) {
         const m = this.db.prepare('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
         const position = (this.db.prepare('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
         this.insertField(str(m.id), field, Number(position));
-        for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false })) {
+        for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false, isNameField: field.isNameField ?? false })) {
           this.db.exec(sql);
         }
         this.tables.delete(str(m.id));
@@ -117,7 +158,10 @@ export class SqliteStore implements Store {
       if (!row) return;
       const current = JSON.parse(str(row.picklist)) as string[];
       const added = values.filter((v) => !current.includes(v));
-      if (added.length > 0) this.db.prepare('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
+      if (added.length > 0) {
+        this.db.prepare('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
+        this.bumpMetadata();
+      }
     })();
     const org = this.db.prepare('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
     if (org) this.modulesCache.delete(str(org.org_id));
@@ -130,7 +174,7 @@ export class SqliteStore implements Store {
       .prepare('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(moduleId, orgId, spec.apiName, spec.singularLabel, spec.pluralLabel, custom ? 1 : 0, table);
     spec.fields.forEach((f, i) => this.insertField(moduleId, f, i));
-    for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false })))) {
+    for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false, isNameField: f.isNameField ?? false })))) {
       this.db.exec(sql);
     }
   }
@@ -209,6 +253,7 @@ export class SqliteStore implements Store {
   }
 
   async listModules(orgId: string): Promise<ModuleDef[]> {
+    this.checkMetadata();
     const cached = this.modulesCache.get(orgId);
     if (cached) return cached;
     const modules = (this.db.prepare('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
@@ -314,6 +359,12 @@ export class SqliteStore implements Store {
   }
 
   async commitBatch(b: BatchCommit): Promise<void> {
+    if (this.writer) return this.writer.commit(b);
+    this.commitBatchSync(b);
+  }
+
+  /** One transaction: the lease check, the records, the counters and the checkpoint. */
+  commitBatchSync(b: BatchCommit): void {
     const table = this.recordTable(b.moduleId);
     this.db.transaction(() => {
       this.holdLease(b.jobId, b.workerId, b.now.getTime() + b.leaseMs);
@@ -362,6 +413,7 @@ export class SqliteStore implements Store {
   }
 
   private recordTable(moduleId: string): RecordTable {
+    this.checkMetadata();
     let t = this.tables.get(moduleId);
     if (!t) {
       const m = this.db.prepare('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;

@@ -1,0 +1,136 @@
+// npm run bench: Bulkwright against the raw speed of its stores, measured in the same run.
+// BENCH_ROWS (default 1,000,000) sets the size of the big file; results go to bench/results/latest.json.
+import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import yazl from 'yazl';
+import { BenchApi } from './bench-api.mjs';
+import { postgresAnswers, postgresCopy, sqliteImport } from './baselines.mjs';
+import { generateLeads } from './generate-leads.mjs';
+import { sampleRecords, statusTally } from './result-check.mjs';
+import { startServer } from './server-process.mjs';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const SMALL_ROWS = Math.max(1, Math.floor(ROWS / 10));
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const work = new URL('./.work/', import.meta.url).pathname;
+mkdirSync(work, { recursive: true });
+
+async function dataset(rows) {
+  const csv = `${work}leads-${rows}.csv`;
+  const zip = `${work}leads-${rows}.zip`;
+  if (!existsSync(zip)) {
+    await generateLeads(csv, rows);
+    const z = new yazl.ZipFile();
+    z.addFile(csv, 'leads.csv');
+    z.end();
+    const out = createWriteStream(zip);
+    z.outputStream.pipe(out);
+    await once(out, 'finish');
+  }
+  return { csv, zip, rows };
+}
+
+/** Upload → create → poll at `hz` → COMPLETED; the time covers all of it. */
+async function runJob(server, data, operation, hz) {
+  const api = new BenchApi(server);
+  const t0 = performance.now();
+  const fileId = await api.upload(data.zip);
+  const jobId = await api.createJob(fileId, operation);
+  const job = await api.waitForJob(jobId, hz);
+  const seconds = (performance.now() - t0) / 1000;
+  if (job.status !== 'COMPLETED') throw new Error(`${operation} job ended ${job.status}: ${server.stderr()}`);
+  return { api, job, jobId, seconds, rowsPerSecond: data.rows / seconds, peakRssMB: server.memory().peakMB };
+}
+
+async function checkAll(run, data, expectedStatus) {
+  const { tally, distinctRecordIds } = await statusTally(await run.api.download(run.job.result.download_url));
+  const ok = tally[expectedStatus] === data.rows && distinctRecordIds === data.rows;
+  const wrongSamples = await sampleRecords(run.api, data.rows, 200);
+  if (!ok || wrongSamples > 0) throw new Error(`${expectedStatus} check failed: ${JSON.stringify(tally)}, ${distinctRecordIds} ids, ${wrongSamples} wrong samples`);
+  return { tally, sampledRecordsWrong: wrongSamples };
+}
+
+async function jobDetailsUnderLoad(server, jobId) {
+  const api = new BenchApi(server);
+  const bytes = JSON.stringify(await api.job(jobId));
+  await fetch(`${server.baseUrl}/bulkwright/bench/bytes`, { method: 'PUT', body: bytes });
+  const hit = (url, headers) => autocannon({ url, connections: 50, duration: 10, headers });
+  const jobDetails = await hit(`${server.baseUrl}/crm/bulk/v2.1/write/${jobId}`, api.headers);
+  const bare = await hit(`${server.baseUrl}/bulkwright/bench/bytes`, {});
+  if (jobDetails.non2xx > 0 || bare.non2xx > 0) throw new Error('non-2xx answers under load');
+  return {
+    jobDetails: { requestsPerSecond: jobDetails.requests.average, p99ms: jobDetails.latency.p99 },
+    bareRoute: { requestsPerSecond: bare.requests.average, p99ms: bare.latency.p99 },
+    ratio: jobDetails.requests.average / bare.requests.average,
+  };
+}
+
+const ratio = (a, b) => Number((a / b).toFixed(3));
+const results = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, rows: ROWS };
+const big = await dataset(ROWS);
+const small = await dataset(SMALL_ROWS);
+
+console.log(`baseline: sqlite3 .import of ${ROWS} rows`);
+results.sqliteBaseline = sqliteImport(big.csv, ROWS);
+
+console.log('Bulkwright on SQLite: insert, upsert, job details under load');
+let server = await startServer();
+const insert = await runJob(server, big, 'insert', 1);
+results.insert = { seconds: insert.seconds, rowsPerSecond: insert.rowsPerSecond, ratio: ratio(insert.rowsPerSecond, results.sqliteBaseline.rowsPerSecond), peakRssMB: insert.peakRssMB, check: await checkAll(insert, big, 'ADDED') };
+const upsert = await runJob(server, big, 'upsert', 1);
+results.upsert = { seconds: upsert.seconds, rowsPerSecond: upsert.rowsPerSecond, ratio: ratio(upsert.rowsPerSecond, results.sqliteBaseline.rowsPerSecond), check: await checkAll(upsert, big, 'UPDATED') };
+results.jobDetailsIdle = await jobDetailsUnderLoad(server, insert.jobId);
+await server.stop();
+
+console.log(`peak memory of a ${SMALL_ROWS}-row job`);
+server = await startServer();
+const smallRun = await runJob(server, small, 'insert', 1);
+results.smallInsert = { rows: SMALL_ROWS, rowsPerSecond: smallRun.rowsPerSecond, peakRssMB: smallRun.peakRssMB };
+results.peakRssDifferenceMB = insert.peakRssMB - smallRun.peakRssMB;
+await server.stop();
+
+console.log('insert while a client polls job details 20 times a second');
+server = await startServer();
+const polled = await runJob(server, big, 'insert', 20);
+results.insertPolled = { rowsPerSecond: polled.rowsPerSecond, dropVersusUnpolled: ratio(insert.rowsPerSecond - polled.rowsPerSecond, insert.rowsPerSecond) };
+await server.stop();
+
+if (postgresAnswers(PG_ADMIN_URL)) {
+  console.log('baseline: psql \\copy, then Bulkwright on PostgreSQL');
+  results.postgresBaseline = postgresCopy(PG_ADMIN_URL, big.csv, ROWS);
+  const name = `bw_bench_${Date.now()}`;
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('psql', [PG_ADMIN_URL, '-qc', `CREATE DATABASE ${name}`]);
+  try {
+    server = await startServer({ databaseUrl: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) });
+    const pg = await runJob(server, big, 'insert', 1);
+    results.postgresInsert = { rowsPerSecond: pg.rowsPerSecond, ratio: ratio(pg.rowsPerSecond, results.postgresBaseline.rowsPerSecond), peakRssMB: pg.peakRssMB };
+    await server.stop();
+  } catch (e) {
+    results.postgresInsert = { error: String(e) };
+  } finally {
+    execFileSync('psql', [PG_ADMIN_URL, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+  }
+}
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+const f = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d }) : String(n));
+const table = [
+  ['sqlite3 .import (baseline)', `${f(results.sqliteBaseline.rowsPerSecond)} rows/s`, '1.000', ''],
+  ['insert, SQLite', `${f(results.insert.rowsPerSecond)} rows/s`, f(results.insert.ratio, 3), '≥ 0.6'],
+  ['upsert by Email, SQLite', `${f(results.upsert.rowsPerSecond)} rows/s`, f(results.upsert.ratio, 3), '≥ 0.4'],
+  [`peak RSS, ${f(ROWS)}-row job`, `${f(results.insert.peakRssMB)} MB`, '', '≤ 256 MB'],
+  [`peak RSS, ${f(SMALL_ROWS)}-row job`, `${f(results.smallInsert.peakRssMB)} MB`, `Δ ${f(results.peakRssDifferenceMB)} MB`, 'Δ ≤ 64 MB'],
+  ['job details, 50 connections', `${f(results.jobDetailsIdle.jobDetails.requestsPerSecond)} req/s, p99 ${results.jobDetailsIdle.jobDetails.p99ms} ms`, f(results.jobDetailsIdle.ratio, 3), '≥ 0.8, p99 ≤ 5 ms'],
+  ['bare route, same bytes', `${f(results.jobDetailsIdle.bareRoute.requestsPerSecond)} req/s, p99 ${results.jobDetailsIdle.bareRoute.p99ms} ms`, '', ''],
+  ['insert while polled 20/s', `${f(results.insertPolled.rowsPerSecond)} rows/s`, `drop ${f(results.insertPolled.dropVersusUnpolled * 100, 1)}%`, '≤ 15%'],
+];
+if (results.postgresBaseline) {
+  table.push(['psql \\copy (baseline)', `${f(results.postgresBaseline.rowsPerSecond)} rows/s`, '1.000', '']);
+  table.push(['insert, PostgreSQL', results.postgresInsert.error ? results.postgresInsert.error.slice(0, 60) : `${f(results.postgresInsert.rowsPerSecond)} rows/s`, results.postgresInsert.ratio ? f(results.postgresInsert.ratio, 3) : '', '≥ 0.5']);
+}
+console.log(`\n${ROWS.toLocaleString('en-US')} rows, ${results.machine.cpus} cores, ${results.machine.cpu}, Node ${process.version}`);
+for (const [a, b, c, d] of table) console.log(`${a.padEnd(32)} ${b.padEnd(34)} ${c.padEnd(12)} ${d}`);

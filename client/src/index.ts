@@ -1,0 +1,10 @@
+export { BulkwrightClient, BULKWRIGHT_LOCAL } from './bulkwright-client.js';
+export { ROWS_PER_JOB, type ImportJob, type ImportOptions, type ImportProgress, type ImportResultRow, type ImportSummary } from './csv-import.js';
+export { detectDelimiter, splitCsv, type CsvChunk, type SplitCsv } from './csv-chunks.js';
+export { isZohoApiDomain, resolveDomains, ZOHO_US, type DomainInput, type Domains } from './domains.js';
+export { ClientConfigError, CsvInputError, JobWaitTimeoutError, ZohoApiError } from './errors.js';
+export * from './models.js';
+export { exchangeGrantCode } from './oauth.js';
+export { parseRowErrors } from './result-zip.js';
+export type { FetchFn } from './transport.js';
+export { ZohoBulkClient, type ClientOptions, type WaitOptions } from './zoho-bulk-client.js';

@@ -1,0 +1,171 @@
+import type pg from 'pg';
+import { NEW_RESOURCE_PROGRESS, type Job, type JobStatus, type ResourceProgress, type ResourceSpec } from '../../domain/job.js';
+import { LeaseLostError, type BatchCommit } from '../../ports/store.js';
+import type { PgModuleCatalog } from './module-catalog.js';
+import { withTransaction, type Queryable } from './pg-pool.js';
+
+type Row = Record<string, unknown>;
+const str = (v: unknown): string => String(v);
+export type JobEnd = { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date };
+
+/**
+ * The jobs table is the queue (DESIGN.md): a worker claims a row with FOR UPDATE SKIP LOCKED and
+ * holds it by a lease it renews. Every write a worker makes first re-checks `lease_owner` in the
+ * same transaction, which also locks the job row, so a worker whose lease was taken over can
+ * commit nothing more, and a claimer never sees a row whose batch is being committed.
+ */
+export class PgJobQueue {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly catalog: PgModuleCatalog,
+  ) {}
+
+  async createJob(job: Job): Promise<void> {
+    await withTransaction(this.pool, async (c) => {
+      await c.query(
+        `INSERT INTO jobs (id, org_id, created_by_id, created_by_name, created_at, operation, ignore_empty, requested_encoding,
+          callback_url, status, specs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)`,
+        [job.id, job.orgId, job.createdBy.id, job.createdBy.name, job.createdTime, job.operation, job.ignoreEmpty,
+          job.requestedEncoding, job.callback?.url ?? null, job.status, JSON.stringify(job.resources.map((r) => r.spec))],
+      );
+      await c.query(
+        `INSERT INTO job_resources (job_id, idx, status, code, added, updated, skipped, rows_done, result_bytes)
+         SELECT $1, i - 1, s, k, 0, 0, 0, 0, 0 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r(s, k, i)`,
+        [job.id, job.resources.map((r) => r.progress.status), job.resources.map((r) => r.progress.code)],
+      );
+    });
+  }
+
+  async getJob(orgId: string, jobId: string): Promise<Job | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM jobs WHERE org_id = $1 AND id = $2', [orgId, jobId]);
+    return (await this.withResources(this.pool, rows))[0] ?? null;
+  }
+
+  async listJobs(orgId: string, limit: number): Promise<Job[]> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM jobs WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [orgId, limit]);
+    return this.withResources(this.pool, rows);
+  }
+
+  async claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null> {
+    return withTransaction(this.pool, async (c) => {
+      // An ADDED job that is leased is being started by its claimant; only an expired lease frees it.
+      const { rows } = await c.query<Row>(
+        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND (lease_expires_at IS NULL OR lease_expires_at < $1)
+         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      const id = rows[0]?.id;
+      if (id === undefined) return null;
+      const claimed = await c.query<Row>('UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 RETURNING *', [
+        workerId, new Date(now.getTime() + leaseMs), id,
+      ]);
+      return (await this.withResources(c, claimed.rows))[0] ?? null;
+    });
+  }
+
+  async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
+    const r = await this.pool.query('UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3', [
+      new Date(now.getTime() + leaseMs), jobId, workerId,
+    ]);
+    return r.rowCount === 1;
+  }
+
+  async releaseLease(jobId: string, workerId: string): Promise<void> {
+    await this.pool.query('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2', [jobId, workerId]);
+  }
+
+  async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
+    await withTransaction(this.pool, async (c) => {
+      const r = await c.query("UPDATE jobs SET status = 'INPROGRESS', character_encoding = $1 WHERE id = $2 AND lease_owner = $3", [
+        characterEncoding, jobId, workerId,
+      ]);
+      if (r.rowCount !== 1) throw new LeaseLostError(jobId);
+      await c.query("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = $1 AND idx = $2", [jobId, resourceIndex]);
+    });
+  }
+
+  /** Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). */
+  async commitBatch(b: BatchCommit): Promise<void> {
+    const table = await this.catalog.recordTable(b.moduleId);
+    await withTransaction(this.pool, async (c) => {
+      await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
+      await table.insert(c, b.inserts);
+      await table.update(c, b.updates);
+      await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
+    });
+  }
+
+  async finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {
+    await withTransaction(this.pool, async (c) => {
+      await holdLease(c, jobId, workerId, null);
+      await writeProgress(c, jobId, resourceIndex, progress);
+      if (!job) return;
+      await c.query(
+        'UPDATE jobs SET status = $1, result_key = $2, failure = $3, finished_at = $4, lease_owner = NULL, lease_expires_at = NULL WHERE id = $5',
+        [job.status, job.resultKey, job.failure, job.at, jobId],
+      );
+      if (job.status === 'FAILED') {
+        await c.query("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = $1 AND status = 'ADDED'", [jobId]);
+      }
+    });
+  }
+
+  private async withResources(db: Queryable, jobs: readonly Row[]): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    const { rows } = await db.query<Row>('SELECT * FROM job_resources WHERE job_id = ANY($1::text[]) ORDER BY job_id, idx', [jobs.map((j) => j.id)]);
+    const byJob = new Map<string, Row[]>();
+    for (const r of rows) {
+      const list = byJob.get(str(r.job_id)) ?? [];
+      list.push(r);
+      byJob.set(str(r.job_id), list);
+    }
+    return jobs.map((j) => toJob(j, byJob.get(str(j.id)) ?? []));
+  }
+}
+
+async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expiresAt: Date | null): Promise<void> {
+  const r = expiresAt === null
+    ? await c.query('UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2', [jobId, workerId])
+    : await c.query('UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3', [expiresAt, jobId, workerId]);
+  if (r.rowCount !== 1) throw new LeaseLostError(jobId);
+}
+
+async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress): Promise<void> {
+  await c.query(
+    `UPDATE job_resources SET status = $1, code = $2, added = $3, updated = $4, skipped = $5, rows_done = $6, result_bytes = $7
+     WHERE job_id = $8 AND idx = $9`,
+    [p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx],
+  );
+}
+
+function toJob(r: Row, progressRows: readonly Row[]): Job {
+  const specs = r.specs as ResourceSpec[];
+  return {
+    id: str(r.id),
+    orgId: str(r.org_id),
+    createdBy: { id: str(r.created_by_id), name: str(r.created_by_name) },
+    createdTime: r.created_at as Date,
+    operation: str(r.operation) as Job['operation'],
+    ignoreEmpty: r.ignore_empty === true,
+    requestedEncoding: r.requested_encoding === null ? null : str(r.requested_encoding),
+    characterEncoding: r.character_encoding === null ? null : str(r.character_encoding),
+    callback: r.callback_url === null ? null : { url: str(r.callback_url), method: 'post' },
+    status: str(r.status) as JobStatus,
+    resources: specs.map((spec, i) => {
+      const p = progressRows[i];
+      const progress: ResourceProgress = p
+        ? {
+            status: str(p.status) as ResourceProgress['status'],
+            code: str(p.code),
+            counts: { added: Number(p.added), updated: Number(p.updated), skipped: Number(p.skipped) },
+            rowsDone: Number(p.rows_done),
+            resultBytes: Number(p.result_bytes),
+          }
+        : NEW_RESOURCE_PROGRESS;
+      return { spec, progress };
+    }),
+    resultKey: r.result_key === null ? null : str(r.result_key),
+    failure: r.failure === null ? null : str(r.failure),
+    finishedTime: r.finished_at === null ? null : (r.finished_at as Date),
+  };
+}

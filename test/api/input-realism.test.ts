@@ -1,0 +1,156 @@
+/**
+ * CSV files as people's tools write them (reference §9.1; CONTRACT.md "Limits"): any of the four
+ * delimiters, the common encodings (detected unless `character_encoding` says), CRLF or LF line ends,
+ * quoted cells holding delimiters, quotes and line breaks. What is imported must read back intact.
+ */
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawApi } from '../support/api-client.js';
+import { byPosition, fileCounts, Importer, jobBody, labelIds, lines, type ImportOutcome } from '../support/import-run.js';
+import { RecordsApi } from '../support/records-client.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let importer: Importer;
+let records: RecordsApi;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  importer = new Importer(new RawApi(server, server.token));
+  records = new RecordsApi(server, server.token);
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const NAME_FIELDS = ['Last_Name', 'First_Name', 'Company'] as const;
+
+async function namesOf(out: ImportOutcome): Promise<string[][]> {
+  const got: string[][] = [];
+  for (const id of out.ids) {
+    const r = await records.fields('Leads', id, NAME_FIELDS);
+    got.push(NAME_FIELDS.map((f) => String(r[f])));
+  }
+  return got;
+}
+
+describe('delimiters', () => {
+  it.each([
+    [',', 'comma', 'Last_Name,First_Name,Company\r\nBoyle,Patricia,"Zylker; Inc: Ltd|Co"\r\nKent,Clark,Daily Planet\r\n'],
+    [';', 'semicolon', 'Last_Name;First_Name;Company\r\nBoyle;Patricia;Zylker, Inc.\r\nKent;Clark;"Daily; Planet"\r\n'],
+    [':', 'colon', 'Last_Name:First_Name:Company\r\nBoyle:Patricia:Zylker, Inc.\r\nKent:Clark:"Daily: Planet"\r\n'],
+    ['|', 'pipe', 'Last_Name|First_Name|Company\r\nBoyle|Patricia|Zylker, Inc.\r\nKent|Clark|"Daily| Planet"\r\n'],
+  ])('detects the %s (%s) delimiter from the header line', async (delimiter, _name, csv) => {
+    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    const company = (delimiter === ',' ? ['Zylker; Inc: Ltd|Co', 'Daily Planet'] : ['Zylker, Inc.', `Daily${delimiter} Planet`]);
+    const quoted = (v: string) => (/[",]/.test(v) ? `"${v}"` : v);
+    expect(labelIds(out.csv)).toBe(lines(
+      'Last_Name,First_Name,Company,STATUS,RECORD_ID,ERRORS',
+      `Boyle,Patricia,${quoted(company[0] as string)},ADDED,<new1>,`,
+      `Kent,Clark,${quoted(company[1] as string)},ADDED,<new2>,`,
+    ));
+    expect(await namesOf(out)).toEqual([['Boyle', 'Patricia', company[0]], ['Kent', 'Clark', company[1]]]);
+  });
+});
+
+describe('encodings', () => {
+  const LATIN_ROWS = [
+    ['Müller', 'François', 'Zoë Café'],
+    ['O’Brien', 'Ærøskøbing', 'Škoda € Partners'],
+    ['Nuñez', 'Ångström', 'Crème brûlée & Cie'],
+  ];
+  const JAPANESE_ROWS = [
+    ['山田', '太郎', '株式会社ゾーホー'],
+    ['佐藤', '花子', '東京システム開発株式会社'],
+    ['鈴木', '一郎', 'ソフトウェア研究所'],
+    ['高橋', '美咲', '大阪データサービス'],
+  ];
+  const text = (rows: readonly (readonly string[])[], delimiter = ',') =>
+    [NAME_FIELDS.join(delimiter), ...rows.map((r) => r.join(delimiter))].join('\r\n') + '\r\n';
+  const withBom = (bom: number[], body: Buffer) => Buffer.concat([Buffer.from(bom), body]);
+
+  it.each([
+    ['UTF-8', 'UTF-8', () => Buffer.from(text([...LATIN_ROWS, ...JAPANESE_ROWS]), 'utf8'), [...LATIN_ROWS, ...JAPANESE_ROWS]],
+    ['UTF-8 with a BOM', 'UTF-8', () => withBom([0xef, 0xbb, 0xbf], Buffer.from(text(LATIN_ROWS), 'utf8')), LATIN_ROWS],
+    ['UTF-16 LE with a BOM', 'UTF-16LE', () => withBom([0xff, 0xfe], iconv.encode(text([...LATIN_ROWS, ...JAPANESE_ROWS]), 'utf16le')), [...LATIN_ROWS, ...JAPANESE_ROWS]],
+    ['UTF-16 BE with a BOM', 'UTF-16BE', () => withBom([0xfe, 0xff], iconv.encode(text([...LATIN_ROWS, ...JAPANESE_ROWS]), 'utf16be')), [...LATIN_ROWS, ...JAPANESE_ROWS]],
+    ['Shift_JIS', 'Shift_JIS', () => iconv.encode(text(JAPANESE_ROWS), 'Shift_JIS'), JAPANESE_ROWS],
+  ] as const)('detects %s and imports every character intact', async (_label, encoding, bytes, rows) => {
+    const out = await importer.importCsv(bytes(), (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    expect(out.job.character_encoding).toBe(encoding);
+    expect(fileCounts(out.job)).toMatchObject({ added_count: rows.length, skipped_count: 0 });
+    expect(await namesOf(out)).toEqual(rows);
+    // The result file is UTF-8 whatever the input was, its echoed cells decoded.
+    expect(out.rows.map((r) => [r.Last_Name, r.First_Name, r.Company])).toEqual(rows);
+  });
+
+  // ’ € Š are the 0x80–0x9F bytes where Windows-1252 differs from ISO-8859-1.
+  it('imports a Windows-1252 CSV with ; delimiters and accented names with the names intact', async () => {
+    const bytes = iconv.encode(text(LATIN_ROWS, ';'), 'windows-1252');
+    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    expect(out.rows.map((r) => r.STATUS)).toEqual(['ADDED', 'ADDED', 'ADDED']);
+    expect(await namesOf(out)).toEqual(LATIN_ROWS);
+    expect(out.job.character_encoding).toBe('windows-1252');
+  });
+
+  it('detects Windows-1252 when the first accented name comes after the first 64 KB', async () => {
+    const ascii = Array.from({ length: 2000 }, (_, i) => [`Lead ${i}`, 'Plain', `Company number ${i}`]);
+    const bytes = iconv.encode(text([...ascii, ...LATIN_ROWS]), 'windows-1252');
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    expect(out.job.character_encoding).toBe('windows-1252');
+    expect(out.rows.slice(-3).map((r) => [r.Last_Name, r.First_Name, r.Company])).toEqual(LATIN_ROWS);
+    const last = await records.fields('Leads', out.ids.at(-3) as string, NAME_FIELDS);
+    expect(NAME_FIELDS.map((f) => last[f])).toEqual(LATIN_ROWS[0]);
+  });
+
+  it('takes the character_encoding the request gives instead of guessing', async () => {
+    const bytes = iconv.encode(text(JAPANESE_ROWS.slice(0, 1)), 'Shift_JIS');
+    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS), {}, { character_encoding: 'Shift_JIS' }));
+    expect(out.job.character_encoding).toBe('Shift_JIS');
+    expect(await namesOf(out)).toEqual(JAPANESE_ROWS.slice(0, 1));
+  });
+
+  it('reads the header of a BOM-prefixed file as field names when there are no field_mappings', async () => {
+    const utf8 = withBom([0xef, 0xbb, 0xbf], Buffer.from(text(LATIN_ROWS.slice(0, 1)), 'utf8'));
+    const utf16 = withBom([0xff, 0xfe], iconv.encode(text(LATIN_ROWS.slice(0, 1)), 'utf16le'));
+    for (const bytes of [utf8, utf16]) {
+      const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, null));
+      expect(out.header).toEqual([...NAME_FIELDS, 'STATUS', 'RECORD_ID', 'ERRORS']);
+      expect(await namesOf(out)).toEqual(LATIN_ROWS.slice(0, 1));
+    }
+  });
+});
+
+describe('line ends and quoting', () => {
+  it.each([
+    ['CRLF', '\r\n'],
+    ['LF', '\n'],
+  ])('reads %s line ends, quoted cells with delimiters, doubled quotes and line breaks', async (_name, eol) => {
+    const description = `First line${eol}Second line, with a comma and "quotes"`;
+    const csv = [
+      'Last_Name,Company,Description',
+      `"Boyle, Jr.","Zylker ""Labs""","${description.replace(/"/g, '""')}"`,
+      `Kent,Daily Planet,plain`,
+      '',
+    ].join(eol);
+    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Company', 'Description')));
+    const echoed = `"${description.replace(/"/g, '""')}"`;
+    expect(labelIds(out.csv)).toBe(lines(
+      'Last_Name,Company,Description,STATUS,RECORD_ID,ERRORS',
+      `"Boyle, Jr.","Zylker ""Labs""",${echoed},ADDED,<new1>,`,
+      'Kent,Daily Planet,plain,ADDED,<new2>,',
+    ));
+    expect(await records.fields('Leads', out.ids[0] as string, ['Last_Name', 'Company', 'Description'])).toEqual({
+      Last_Name: 'Boyle, Jr.', Company: 'Zylker "Labs"', Description: description,
+    });
+  });
+
+  it('counts a quoted line break as part of its cell, not as a new row', async () => {
+    const csv = 'Last_Name,Description\n"Multi","a\nb\nc"\nSingle,d\n';
+    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Description')));
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 2, total_count: 2 });
+    expect((await records.record('Leads', out.ids[0] as string)).Description).toBe('a\nb\nc');
+  });
+});

@@ -1,0 +1,114 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildConfig } from '../../src/config.js';
+import { BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
+import type { Store } from '../../src/ports/store.js';
+import { openStores } from '../../src/server.js';
+import { createTestDatabase } from '../support/test-database.js';
+
+/** The BlobStore port's promises, held by the data-dir files and by the PostgreSQL chunks alike. */
+const backends: { name: string; open(): Promise<{ stores: { store: Store; blobs: BlobStore }; remove(): Promise<void> }> }[] = [
+  {
+    name: 'FsBlobStore',
+    async open() {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'bulkwright-blobs-'));
+      return { stores: await openStores(buildConfig({ dataDir }, {})), remove: () => rm(dataDir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PgBlobStore',
+    async open() {
+      const db = await createTestDatabase();
+      return { stores: await openStores(buildConfig({ databaseUrl: db.url }, {})), remove: () => db.drop() };
+    },
+  },
+];
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+describe.each(backends)('$name', (backend) => {
+  let blobs: BlobStore;
+  let store: Store;
+  let remove: () => Promise<void>;
+
+  beforeEach(async () => {
+    const opened = await backend.open();
+    ({ blobs, store } = opened.stores);
+    remove = opened.remove;
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await remove();
+  });
+
+  it('cuts a result file back to its checkpoint and appends after it', async () => {
+    const first = await blobs.openAppender('results/1/0.csv', 0);
+    await first.append(Buffer.from('header\n'));
+    await first.append(Buffer.from('row 1\nrow 2\n'));
+    expect(first.size).toBe(19);
+    await first.close();
+
+    const resumed = await blobs.openAppender('results/1/0.csv', 13);
+    expect(resumed.size).toBe(13);
+    await resumed.append(Buffer.from('row 2 again\n'));
+    await resumed.close();
+    expect(await blobs.size('results/1/0.csv')).toBe(25);
+    expect((await readAll(blobs.createReadStream('results/1/0.csv'))).toString()).toBe('header\nrow 1\nrow 2 again\n');
+    expect((await readAll(blobs.createReadStream('results/1/0.csv', { start: 7, end: 15 }))).toString()).toBe('row 1\nrow');
+  });
+
+  it('streams a large blob in and reads any range of it back', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 12_345);
+    const written = await blobs.write('uploads/big.zip', Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]));
+    expect(written).toEqual({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(await blobs.size('uploads/big.zip')).toBe(data.length);
+    expect((await readAll(blobs.createReadStream('uploads/big.zip'))).equals(data)).toBe(true);
+    const [start, end] = [1024 * 1024 - 10, 2 * 1024 * 1024 + 10];
+    expect((await readAll(blobs.createReadStream('uploads/big.zip', { start, end }))).equals(data.subarray(start, end + 1))).toBe(true);
+    expect((await readAll(blobs.createReadStream('uploads/big.zip', { start: data.length - 3, end: data.length + 100 }))).equals(data.subarray(-3))).toBe(true);
+  });
+
+  it('replaces a blob whole, keeps an empty one, and forgets a deleted one', async () => {
+    await blobs.write('uploads/a.zip', Readable.from([Buffer.from('first version')]));
+    await blobs.write('uploads/a.zip', Readable.from([Buffer.from('second')]));
+    expect((await readAll(blobs.createReadStream('uploads/a.zip'))).toString()).toBe('second');
+    expect(await blobs.write('uploads/empty.zip', Readable.from([]))).toMatchObject({ size: 0 });
+    expect(await blobs.size('uploads/empty.zip')).toBe(0);
+    expect((await readAll(blobs.createReadStream('uploads/empty.zip'))).length).toBe(0);
+    await blobs.delete('uploads/a.zip');
+    expect(await blobs.size('uploads/a.zip')).toBeNull();
+    await expect(readAll(blobs.createReadStream('uploads/a.zip'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a blob over maxBytes and keeps nothing of it', async () => {
+    await expect(blobs.write('uploads/huge.zip', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toBeInstanceOf(BlobTooLargeError);
+    expect(await blobs.size('uploads/huge.zip')).toBeNull();
+  });
+});
+
+describe('PgBlobStore fencing', () => {
+  it('lets an appender opened before a resume write no more, so it cannot interleave lines', async () => {
+    const db = await createTestDatabase();
+    const { store, blobs } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
+    try {
+      const stale = await blobs.openAppender('results/2/0.csv', 0);
+      await stale.append(Buffer.from('header\n'));
+      const resumed = await blobs.openAppender('results/2/0.csv', 7);
+      await expect(stale.append(Buffer.from('late row\n'))).rejects.toThrow(/reopened/);
+      await resumed.append(Buffer.from('row 1\n'));
+      expect((await readAll(blobs.createReadStream('results/2/0.csv'))).toString()).toBe('header\nrow 1\n');
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});

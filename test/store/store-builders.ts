@@ -1,0 +1,84 @@
+import type { Job } from '../../src/domain/job.js';
+import type { BatchCommit, Store } from '../../src/ports/store.js';
+
+export interface Seeded {
+  readonly orgId: string;
+  readonly userId: string;
+  readonly moduleId: string;
+}
+
+/** An org with one Leads-like module that has a field of each stored kind. */
+export async function seedOrg(store: Store): Promise<Seeded> {
+  const [orgId, userId] = (await store.allocateIds(2)) as [string, string];
+  await store.createOrg({
+    org: { id: orgId, name: 'Contract', timeZone: 'UTC' },
+    admin: { id: userId, orgId, name: 'Admin', email: 'admin@example.com', role: 'admin', active: true },
+    modules: [
+      {
+        apiName: 'Leads',
+        singularLabel: 'Lead',
+        pluralLabel: 'Leads',
+        fields: [
+          { apiName: 'Last_Name', dataType: 'text', mandatory: true, isNameField: true },
+          { apiName: 'Email', dataType: 'email', unique: true },
+          { apiName: 'Owner', dataType: 'ownerlookup' },
+          { apiName: 'Score', dataType: 'integer' },
+          { apiName: 'Big', dataType: 'bigint' },
+          { apiName: 'Active', dataType: 'boolean' },
+          { apiName: 'Amount', dataType: 'currency' },
+        ],
+      },
+    ],
+  });
+  const module = (await store.listModules(orgId)).find((m) => m.apiName === 'Leads');
+  if (!module) throw new Error('Leads was not created');
+  return { orgId, userId, moduleId: module.id };
+}
+
+export function aJob(org: Seeded, id: string, createdTime = new Date()): Job {
+  return {
+    id,
+    orgId: org.orgId,
+    createdBy: { id: org.userId, name: 'Admin' },
+    createdTime,
+    operation: 'insert',
+    ignoreEmpty: false,
+    requestedEncoding: null,
+    characterEncoding: null,
+    callback: null,
+    status: 'ADDED',
+    resources: [
+      {
+        spec: { moduleId: org.moduleId, moduleApiName: 'Leads', fileId: '1', fileName: 'leads.csv', findBy: null, ignoreEmpty: false, mappings: [] },
+        progress: { status: 'ADDED', code: 'ADDED', counts: { added: 0, updated: 0, skipped: 0 }, rowsDone: 0, resultBytes: 0 },
+      },
+    ],
+    resultKey: null,
+    failure: null,
+    finishedTime: null,
+  };
+}
+
+/** A batch inserting `n` leads (`lead<i>@example.com`, Score = i) under the given worker's lease. */
+export async function aBatch(store: Store, org: Seeded, jobId: string, workerId: string, n: number): Promise<BatchCommit> {
+  const ids = await store.allocateIds(n);
+  return {
+    jobId,
+    workerId,
+    resourceIndex: 0,
+    moduleId: org.moduleId,
+    userId: org.userId,
+    inserts: ids.map((id, i) => ({
+      id,
+      values: {
+        Created_Time: '2024-01-02T03:04:05+05:30', Modified_Time: '2024-01-02T03:04:05+05:30', Created_By: org.userId, Modified_By: org.userId,
+        Last_Name: `Lead\t${i}\n"quoted" \\ back`, Email: `lead${i}@example.com`, Owner: org.userId, Score: i, Big: '9007199254740993',
+        Active: i % 2 === 0, Amount: 12.5,
+      },
+    })),
+    updates: [],
+    progress: { status: 'INPROGRESS', code: 'INPROGRESS', counts: { added: n, updated: 0, skipped: 0 }, rowsDone: n, resultBytes: 100 * n },
+    leaseMs: 60_000,
+    now: new Date(),
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildConfig } from '../../src/config.js';
+import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
+import { LeaseLostError, type Store } from '../../src/ports/store.js';
+import { openStores } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { aBatch, aJob, seedOrg, type Seeded } from './store-builders.js';
+
+/**
+ * The Store port's promises, held by every backend alike: two store instances on one database
+ * stand for two processes.
+ */
+interface Backing {
+  open(): ReturnType<typeof openStores>;
+  remove(): Promise<void>;
+}
+
+const backends: { name: string; create(): Promise<Backing> }[] = [
+  {
+    name: 'SqliteStore',
+    async create() {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'bulkwright-contract-'));
+      return { open: () => openStores(buildConfig({ dataDir }, {})), remove: () => rm(dataDir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PostgresStore',
+    async create() {
+      const db: TestDatabase = await createTestDatabase();
+      return { open: () => openStores(buildConfig({ databaseUrl: db.url }, {})), remove: () => db.drop() };
+    },
+  },
+];
+
+describe.each(backends)('$name', (backend) => {
+  let backing: Backing;
+  let a: Store;
+  let b: Store;
+  let org: Seeded;
+
+  beforeEach(async () => {
+    backing = await backend.create();
+    a = (await backing.open()).store;
+    b = (await backing.open()).store;
+    org = await seedOrg(a);
+  });
+
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    await backing.remove();
+  });
+
+  it('allocates ids that are unique across two stores on one database', async () => {
+    const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).allocateIds(50)));
+    const ids = batches.flat();
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[1-8]\d{18}$/);
+    expect(new Set(ids.map((id) => id.slice(0, 7))).size).toBe(1);
+    for (const batch of batches) expect([...batch].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))).toEqual(batch);
+  });
+
+  it('hands each runnable job to exactly one of two concurrent claimers', async () => {
+    const jobIds = await a.allocateIds(12);
+    for (const [i, id] of jobIds.entries()) await a.createJob(aJob(org, id, new Date(Date.UTC(2024, 0, 1, 0, 0, i))));
+    const claimAll = async (store: Store, worker: string): Promise<string[]> => {
+      const got: string[] = [];
+      for (;;) {
+        const job = await store.claimJob(worker, 60_000, new Date());
+        if (!job) return got;
+        got.push(job.id);
+      }
+    };
+    const [byA, byB] = await Promise.all([claimAll(a, 'worker-a'), claimAll(b, 'worker-b')]);
+    expect([...byA, ...byB].sort()).toEqual([...jobIds].sort());
+  });
+
+  it('gives a job whose lease expired to another worker and refuses the old holder every write', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    const t0 = new Date();
+    expect((await a.claimJob('worker-a', 1000, t0))?.id).toBe(jobId);
+    expect(await b.claimJob('worker-b', 1000, new Date(t0.getTime() + 500))).toBeNull();
+    const taken = await b.claimJob('worker-b', 60_000, new Date(t0.getTime() + 2000));
+    expect(taken?.id).toBe(jobId);
+
+    await expect(a.commitBatch(await aBatch(a, org, jobId, 'worker-a', 1))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(a.startResource(jobId, 'worker-a', 0, 'UTF-8')).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, null)).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await a.renewLease(jobId, 'worker-a', 1000, new Date())).toBe(false);
+    expect(await b.countRecords(org.moduleId)).toBe(0);
+
+    await b.startResource(jobId, 'worker-b', 0, 'UTF-8');
+    await b.commitBatch(await aBatch(b, org, jobId, 'worker-b', 3));
+    expect(await a.countRecords(org.moduleId)).toBe(3);
+    expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 3, counts: { added: 3 } });
+  });
+
+  it('commits records, counters and checkpoint together or not at all', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(a, org, jobId, 'worker-a', 2);
+    // Emails that differ only in case collide on the unique field: the whole batch must roll back.
+    const clashing = { ...batch, inserts: batch.inserts.map((r, i) => ({ ...r, values: { ...r.values, Email: i === 0 ? 'same@example.com' : 'SAME@example.com' } })) };
+    await expect(a.commitBatch(clashing)).rejects.toThrow();
+    expect(await a.countRecords(org.moduleId)).toBe(0);
+    expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toEqual(NEW_RESOURCE_PROGRESS);
+
+    await a.commitBatch(batch);
+    expect(await a.countRecords(org.moduleId)).toBe(2);
+    const progress: ResourceProgress | undefined = (await a.getJob(org.orgId, jobId))?.resources[0]?.progress;
+    expect(progress).toEqual(batch.progress);
+  });
+
+  it('keeps every field type as written and finds unique and name fields ignoring case in any script', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(a, org, jobId, 'worker-a', 2);
+    await a.commitBatch(batch);
+    const first = batch.inserts[0];
+    if (!first) throw new Error('no row');
+    expect(await b.getRecord(org.moduleId, first.id)).toEqual({ id: first.id, values: expect.objectContaining(first.values) });
+    const found = await b.findRecords(org.moduleId, 'Email', ['LEAD0@EXAMPLE.COM', 'nobody@example.com'], ['Email']);
+    expect(found).toEqual([{ id: first.id, values: { Email: 'lead0@example.com' } }]);
+    expect((await b.findRecords(org.moduleId, 'id', [first.id, 'not-an-id'], [])).map((r) => r.id)).toEqual([first.id]);
+    const [accented] = (await a.allocateIds(1)) as [string];
+    await a.commitBatch({ ...batch, inserts: [{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }], updates: [] });
+    expect((await b.findRecords(org.moduleId, 'Email', ['ÉLODIE@EXAMPLE.COM'], [])).map((r) => r.id)).toEqual([accented]);
+    expect((await b.findRecords(org.moduleId, 'Last_Name', ['éMILE'], [])).map((r) => r.id)).toEqual([accented]);
+    const page = await b.listRecords(org.moduleId, {
+      filter: { kind: 'condition', field: 'Score', operator: 'greater_than', values: ['0'] },
+      page: 1, perPage: 10, sortBy: 'Email', sortOrder: 'desc',
+    });
+    expect(page.map((r) => r.values.Email)).toEqual(['lead1@example.com']);
+    await a.commitBatch({ ...batch, inserts: [], updates: [{ id: first.id, values: { Score: 7 } }, { id: first.id, values: { Score: 9 } }] });
+    expect((await b.getRecord(org.moduleId, first.id))?.values.Score).toBe(9);
+  });
+});
