@@ -20,6 +20,8 @@ export interface JobServiceOptions {
 }
 
 export class JobService {
+  private readonly renderedJobs = new WeakMap<Job, Buffer>();
+
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
@@ -104,6 +106,20 @@ export class JobService {
   async details(principal: Principal, jobId: string): Promise<Record<string, unknown>> {
     const job = await this.get(principal, jobId);
     return this.render(job);
+  }
+
+  /**
+   * The job-details body as bytes. A store hands out the same Job object while the job is
+   * unchanged, so its rendering is kept with it: repeated polls cost no re-rendering.
+   */
+  async detailsJson(principal: Principal, jobId: string): Promise<Buffer> {
+    const job = await this.get(principal, jobId);
+    let bytes = this.renderedJobs.get(job);
+    if (!bytes) {
+      bytes = Buffer.from(JSON.stringify(await this.render(job)), 'utf8');
+      this.renderedJobs.set(job, bytes);
+    }
+    return bytes;
   }
 
   async render(job: Job): Promise<Record<string, unknown>> {

@@ -5,7 +5,7 @@ import { SCOPES } from '../../domain/scopes.js';
 import { formatZohoTime } from '../../domain/time.js';
 import type { JobService } from '../../services/job-service.js';
 import type { UploadService } from '../../services/upload-service.js';
-import { sendJson } from '../replies.js';
+import { JSON_CONTENT_TYPE, sendJson } from '../replies.js';
 import type { RouteDef } from '../route-table.js';
 
 export interface BulkWriteDeps {
@@ -65,7 +65,8 @@ export function bulkWriteRoutes(deps: BulkWriteDeps): RouteDef[] {
       method: 'GET',
       path: '/crm/bulk/v2.1/write/:jobId',
       scopes: SCOPES.readJob,
-      handler: async ({ reply, principal, params }) => sendJson(reply, 200, await deps.jobs.details(principal, params.jobId ?? '')),
+      handler: async ({ reply, principal, params }) =>
+        reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(await deps.jobs.detailsJson(principal, params.jobId ?? '')),
     },
     {
       method: 'GET',

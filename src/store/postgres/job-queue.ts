@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { NEW_RESOURCE_PROGRESS, type Job, type JobStatus, type ResourceProgress, type ResourceSpec } from '../../domain/job.js';
+import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { LeaseLostError, type BatchCommit } from '../../ports/store.js';
+import { jobFromRows } from '../job-rows.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
 
@@ -139,33 +140,5 @@ async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: Re
 }
 
 function toJob(r: Row, progressRows: readonly Row[]): Job {
-  const specs = r.specs as ResourceSpec[];
-  return {
-    id: str(r.id),
-    orgId: str(r.org_id),
-    createdBy: { id: str(r.created_by_id), name: str(r.created_by_name) },
-    createdTime: r.created_at as Date,
-    operation: str(r.operation) as Job['operation'],
-    ignoreEmpty: r.ignore_empty === true,
-    requestedEncoding: r.requested_encoding === null ? null : str(r.requested_encoding),
-    characterEncoding: r.character_encoding === null ? null : str(r.character_encoding),
-    callback: r.callback_url === null ? null : { url: str(r.callback_url), method: 'post' },
-    status: str(r.status) as JobStatus,
-    resources: specs.map((spec, i) => {
-      const p = progressRows[i];
-      const progress: ResourceProgress = p
-        ? {
-            status: str(p.status) as ResourceProgress['status'],
-            code: str(p.code),
-            counts: { added: Number(p.added), updated: Number(p.updated), skipped: Number(p.skipped) },
-            rowsDone: Number(p.rows_done),
-            resultBytes: Number(p.result_bytes),
-          }
-        : NEW_RESOURCE_PROGRESS;
-      return { spec, progress };
-    }),
-    resultKey: r.result_key === null ? null : str(r.result_key),
-    failure: r.failure === null ? null : str(r.failure),
-    finishedTime: r.finished_at === null ? null : (r.finished_at as Date),
-  };
+  return jobFromRows(r, r.specs as ResourceSpec[], progressRows, { date: (v) => (v instanceof Date ? v : null), flag: (v) => v === true });
 }

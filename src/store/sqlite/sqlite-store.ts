@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomInt } from 'node:crypto';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
-import { NEW_RESOURCE_PROGRESS, type Job, type JobStatus, type ResourceProgress, type ResourceSpec } from '../../domain/job.js';
+import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
 import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
@@ -20,12 +20,14 @@ import {
   type UploadedFile,
   type User,
 } from '../../ports/store.js';
+import { jobFromRows } from '../job-rows.js';
 import { migrate } from './migrations.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { addColumnSql, createRecordTableSql, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 const ID_BLOCK = 10_000;
+const READ_CACHE_LIMIT = 10_000;
 const str = (v: unknown): string => String(v);
 const optDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -39,6 +41,9 @@ export class SqliteStore implements Store {
   /** Ids reserved for this connection: next to hand out and one past the last. */
   private idBlock = { next: 0n, end: 0n };
   private metadataVersion = '';
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly readCache = new Map<string, { version: string; value: unknown }>();
+  private localWrites = 0;
   private readonly writer: SqliteWriter | null;
 
   /**
@@ -60,14 +65,40 @@ export class SqliteStore implements Store {
     this.db.pragma('cache_size = -32768');
     this.db.pragma('temp_store = MEMORY');
     migrate(this.db);
-    const prefix = this.db.prepare("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row | undefined;
+    const prefix = this.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row | undefined;
     if (prefix) this.idPrefix = Number(prefix.value);
     else {
       this.idPrefix = randomInt(1_000_000, 9_000_000);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(this.idPrefix));
+      this.sql("INSERT INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(this.idPrefix));
     }
-    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
+    this.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
     this.writer = options.writerThread ? new SqliteWriter(file) : null;
+  }
+
+  /** Statements are compiled once per connection: preparing took a sixth of a job-details answer. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    if (!stmt.reader) this.localWrites++;
+    return stmt;
+  }
+
+  /**
+   * Reads that polls repeat (token, user, org, job) are answered from memory while nothing has
+   * written to the database since: `data_version` moves when another connection commits, and
+   * `localWrites` when this one writes. An idle server answers job details without a query.
+   */
+  private cached<T>(key: string, load: () => T): T {
+    const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.localWrites}`;
+    const hit = this.readCache.get(key);
+    if (hit && hit.version === version) return hit.value as T;
+    const value = load();
+    if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
+    this.readCache.set(key, { version, value });
+    return value;
   }
 
   async close(): Promise<void> {
@@ -77,7 +108,7 @@ export class SqliteStore implements Store {
 
   /** Drops cached modules and record tables when any connection changed metadata since. */
   private checkMetadata(): void {
-    const v = str((this.db.prepare("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
+    const v = str((this.sql("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
     if (v !== this.metadataVersion) {
       this.modulesCache.clear();
       this.tables.clear();
@@ -86,7 +117,7 @@ export class SqliteStore implements Store {
   }
 
   private bumpMetadata(): void {
-    this.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
+    this.sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
   }
 
   async allocateIds(count: number): Promise<string[]> {
@@ -114,18 +145,20 @@ export class SqliteStore implements Store {
   }
 
   async listOrgs(): Promise<Org[]> {
-    return (this.db.prepare('SELECT * FROM orgs ORDER BY created_at').all() as Row[]).map(toOrg);
+    return (this.sql('SELECT * FROM orgs ORDER BY created_at').all() as Row[]).map(toOrg);
   }
 
   async getOrg(orgId: string): Promise<Org | null> {
-    const r = this.db.prepare('SELECT * FROM orgs WHERE id = ?').get(orgId) as Row | undefined;
-    return r ? toOrg(r) : null;
+    return this.cached(`org:${orgId}`, () => {
+      const r = this.sql('SELECT * FROM orgs WHERE id = ?').get(orgId) as Row | undefined;
+      return r ? toOrg(r) : null;
+    });
   }
 
   async createOrg(input: NewOrg): Promise<void> {
     this.db.transaction(() => {
       const { org, admin } = input;
-      this.db.prepare('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
+      this.sql('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
       this.db
         .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
@@ -140,8 +173,8 @@ export class SqliteStore implements Store {
       this.bumpMetadata();
       for (const spec of plan.newModules) this.createModuleSync(orgId, spec, true);
       for (const { moduleApiName, field } of plan.newFields) {
-        const m = this.db.prepare('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
-        const position = (this.db.prepare('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
+        const m = this.sql('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
+        const position = (this.sql('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
         this.insertField(str(m.id), field, Number(position));
         for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false, isNameField: field.isNameField ?? false })) {
           this.db.exec(sql);
@@ -154,16 +187,16 @@ export class SqliteStore implements Store {
 
   async addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void> {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
+      const row = this.sql('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
       if (!row) return;
       const current = JSON.parse(str(row.picklist)) as string[];
       const added = values.filter((v) => !current.includes(v));
       if (added.length > 0) {
-        this.db.prepare('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
+        this.sql('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
         this.bumpMetadata();
       }
     })();
-    const org = this.db.prepare('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+    const org = this.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
     if (org) this.modulesCache.delete(str(org.org_id));
   }
 
@@ -191,12 +224,14 @@ export class SqliteStore implements Store {
   }
 
   async getUser(orgId: string, userId: string): Promise<User | null> {
-    const r = this.db.prepare('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, userId) as Row | undefined;
-    return r ? toUser(r) : null;
+    return this.cached(`user:${orgId}:${userId}`, () => {
+      const r = this.sql('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, userId) as Row | undefined;
+      return r ? toUser(r) : null;
+    });
   }
 
   async listUsers(orgId: string): Promise<User[]> {
-    return (this.db.prepare('SELECT * FROM users WHERE org_id = ? ORDER BY id').all(orgId) as Row[]).map(toUser);
+    return (this.sql('SELECT * FROM users WHERE org_id = ? ORDER BY id').all(orgId) as Row[]).map(toUser);
   }
 
   async saveToken(t: AccessToken): Promise<void> {
@@ -207,16 +242,18 @@ export class SqliteStore implements Store {
   }
 
   async findToken(hash: string): Promise<AccessToken | null> {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
-    return r ? toToken(r) : null;
+    return this.cached(`token:${hash}`, () => {
+      const r = this.sql('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+      return r ? toToken(r) : null;
+    });
   }
 
   async listTokens(orgId: string): Promise<AccessToken[]> {
-    return (this.db.prepare('SELECT * FROM tokens WHERE org_id = ? ORDER BY created_at').all(orgId) as Row[]).map(toToken);
+    return (this.sql('SELECT * FROM tokens WHERE org_id = ? ORDER BY created_at').all(orgId) as Row[]).map(toToken);
   }
 
   async revokeToken(hash: string, at: Date): Promise<boolean> {
-    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(at.getTime(), hash).changes === 1;
+    return this.sql('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(at.getTime(), hash).changes === 1;
   }
 
   async saveOAuthClient(c: OAuthClient): Promise<void> {
@@ -226,7 +263,7 @@ export class SqliteStore implements Store {
   }
 
   async findOAuthClient(id: string): Promise<OAuthClient | null> {
-    const r = this.db.prepare('SELECT * FROM oauth_clients WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT * FROM oauth_clients WHERE id = ?').get(id) as Row | undefined;
     return r
       ? { id: str(r.id), secretHash: str(r.secret_hash), orgId: str(r.org_id), userId: str(r.user_id), name: str(r.name), createdAt: new Date(Number(r.created_at)) }
       : null;
@@ -239,7 +276,7 @@ export class SqliteStore implements Store {
   }
 
   async findOAuthGrant(hash: string): Promise<OAuthGrant | null> {
-    const r = this.db.prepare('SELECT * FROM oauth_grants WHERE hash = ?').get(hash) as Row | undefined;
+    const r = this.sql('SELECT * FROM oauth_grants WHERE hash = ?').get(hash) as Row | undefined;
     return r
       ? {
           hash: str(r.hash), kind: str(r.kind) as OAuthGrant['kind'], clientId: str(r.client_id), scopes: JSON.parse(str(r.scopes)) as string[],
@@ -249,16 +286,16 @@ export class SqliteStore implements Store {
   }
 
   async useOAuthGrant(hash: string, at: Date): Promise<boolean> {
-    return this.db.prepare('UPDATE oauth_grants SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(at.getTime(), hash).changes === 1;
+    return this.sql('UPDATE oauth_grants SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(at.getTime(), hash).changes === 1;
   }
 
   async listModules(orgId: string): Promise<ModuleDef[]> {
     this.checkMetadata();
     const cached = this.modulesCache.get(orgId);
     if (cached) return cached;
-    const modules = (this.db.prepare('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
+    const modules = (this.sql('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
       this.tableNames.set(str(m.id), str(m.table_name));
-      const fields = (this.db.prepare('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
+      const fields = (this.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
       return {
         id: str(m.id),
         apiName: str(m.api_name),
@@ -283,7 +320,7 @@ export class SqliteStore implements Store {
   }
 
   async getFile(orgId: string, fileId: string): Promise<UploadedFile | null> {
-    const r = this.db.prepare('SELECT * FROM files WHERE org_id = ? AND id = ?').get(orgId, fileId) as Row | undefined;
+    const r = this.sql('SELECT * FROM files WHERE org_id = ? AND id = ?').get(orgId, fileId) as Row | undefined;
     if (!r) return null;
     return {
       id: str(r.id), orgId: str(r.org_id), userId: str(r.user_id), blobKey: str(r.blob_key), size: Number(r.size),
@@ -301,7 +338,7 @@ export class SqliteStore implements Store {
         )
         .run(job.id, job.orgId, job.createdBy.id, job.createdBy.name, job.createdTime.getTime(), job.operation, job.ignoreEmpty ? 1 : 0,
           job.requestedEncoding, job.callback?.url ?? null, job.status, JSON.stringify(job.resources.map((r) => r.spec)));
-      const insert = this.db.prepare(
+      const insert = this.sql(
         `INSERT INTO job_resources (job_id, idx, status, code, added, updated, skipped, rows_done, result_bytes)
          VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0)`,
       );
@@ -310,12 +347,14 @@ export class SqliteStore implements Store {
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
-    return r ? this.toJob(r) : null;
+    return this.cached(`job:${orgId}:${jobId}`, () => {
+      const r = this.sql('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
+      return r ? this.toJob(r) : null;
+    });
   }
 
   async listJobs(orgId: string, limit: number): Promise<Job[]> {
-    const rows = this.db.prepare('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
+    const rows = this.sql('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
     return rows.map((r) => this.toJob(r));
   }
 
@@ -330,20 +369,20 @@ export class SqliteStore implements Store {
         )
         .get(t) as Row | undefined;
       if (!r) return null;
-      this.db.prepare('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
-      return this.toJob(this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
+      this.sql('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
+      return this.toJob(this.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
     })();
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
     return (
-      this.db.prepare('UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?').run(now.getTime() + leaseMs, jobId, workerId)
+      this.sql('UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?').run(now.getTime() + leaseMs, jobId, workerId)
         .changes === 1
     );
   }
 
   async releaseLease(jobId: string, workerId: string): Promise<void> {
-    this.db.prepare('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
+    this.sql('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
   }
 
   async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
@@ -389,7 +428,7 @@ export class SqliteStore implements Store {
           .prepare('UPDATE jobs SET status = ?, result_key = ?, failure = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?')
           .run(job.status, job.resultKey, job.failure, job.at.getTime(), jobId);
         if (job.status === 'FAILED') {
-          this.db.prepare("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
+          this.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
         }
       }
     })();
@@ -400,7 +439,7 @@ export class SqliteStore implements Store {
       ? 'UPDATE jobs SET lease_owner = lease_owner WHERE id = ? AND lease_owner = ?'
       : 'UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?';
     const params = expiresAt === null ? [jobId, workerId] : [expiresAt, jobId, workerId];
-    if (this.db.prepare(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
+    if (this.sql(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
   }
 
   private writeProgress(jobId: string, idx: number, p: ResourceProgress): void {
@@ -416,7 +455,7 @@ export class SqliteStore implements Store {
     this.checkMetadata();
     let t = this.tables.get(moduleId);
     if (!t) {
-      const m = this.db.prepare('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+      const m = this.sql('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
       if (!m) throw new Error(`unknown module ${moduleId}`);
       const cached = this.modulesCache.get(str(m.org_id));
       const module = cached?.find((x) => x.id === moduleId) ?? this.loadModule(moduleId);
@@ -427,8 +466,8 @@ export class SqliteStore implements Store {
   }
 
   private loadModule(moduleId: string): ModuleDef {
-    const m = this.db.prepare('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
-    const fields = (this.db.prepare('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
+    const m = this.sql('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
+    const fields = (this.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
     return { id: moduleId, apiName: str(m.api_name), singularLabel: str(m.singular_label), pluralLabel: str(m.plural_label), custom: m.custom === 1, fields };
   }
 
@@ -455,7 +494,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingCallbacks(): Promise<CallbackDelivery[]> {
-    return (this.db.prepare("SELECT * FROM callbacks WHERE state = 'pending' ORDER BY rowid").all() as Row[]).map((r) => ({
+    return (this.sql("SELECT * FROM callbacks WHERE state = 'pending' ORDER BY rowid").all() as Row[]).map((r) => ({
       id: str(r.id), jobId: str(r.job_id), url: str(r.url), body: str(r.body), attempts: Number(r.attempts),
     }));
   }
@@ -468,37 +507,10 @@ export class SqliteStore implements Store {
   }
 
   private toJob(r: Row): Job {
-    const specs = JSON.parse(str(r.specs)) as ResourceSpec[];
-    const progressRows = this.db.prepare('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
-    return {
-      id: str(r.id),
-      orgId: str(r.org_id),
-      createdBy: { id: str(r.created_by_id), name: str(r.created_by_name) },
-      createdTime: new Date(Number(r.created_at)),
-      operation: str(r.operation) as Job['operation'],
-      ignoreEmpty: r.ignore_empty === 1,
-      requestedEncoding: r.requested_encoding === null ? null : str(r.requested_encoding),
-      characterEncoding: r.character_encoding === null ? null : str(r.character_encoding),
-      callback: r.callback_url === null ? null : { url: str(r.callback_url), method: 'post' },
-      status: str(r.status) as JobStatus,
-      resources: specs.map((spec, i) => {
-        const p = progressRows[i];
-        const progress: ResourceProgress = p
-          ? {
-              status: str(p.status) as ResourceProgress['status'],
-              code: str(p.code),
-              counts: { added: Number(p.added), updated: Number(p.updated), skipped: Number(p.skipped) },
-              rowsDone: Number(p.rows_done),
-              resultBytes: Number(p.result_bytes),
-            }
-          : NEW_RESOURCE_PROGRESS;
-        return { spec, progress };
-      }),
-      resultKey: r.result_key === null ? null : str(r.result_key),
-      failure: r.failure === null ? null : str(r.failure),
-      finishedTime: optDate(r.finished_at),
-    };
+    const progressRows = this.sql('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
+    return jobFromRows(r, JSON.parse(str(r.specs)) as ResourceSpec[], progressRows, { date: optDate, flag: (v) => v === 1 });
   }
+
 }
 
 function toOrg(r: Row): Org {
