@@ -76,5 +76,8 @@ export function canMatchOn(module: ModuleDef, apiName: string): boolean {
  * check and lookups by name ignore case, in every script (É = é), not just ASCII.
  */
 export function foldKey(value: string | number | boolean): string {
-  return String(value).normalize('NFC').toLowerCase();
+  const s = String(value);
+  return NON_ASCII.test(s) ? s.normalize('NFC').toLowerCase() : s.toLowerCase();
 }
+
+const NON_ASCII = /[^\u0000-\u007f]/;

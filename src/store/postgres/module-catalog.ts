@@ -4,7 +4,8 @@ import type { SchemaPlan } from '../../domain/schema.js';
 import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
 import type { PgIdAllocator } from './id-allocator.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
-import { addColumnSql, createRecordTableSql } from './record-columns.js';
+import { foldKey } from '../../domain/metadata.js';
+import { addColumnSql, createRecordTableSql, keyColumnName, nameKeySql, quoteIdent } from './record-columns.js';
 import { PgRecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
@@ -88,8 +89,41 @@ export class PgModuleCatalog {
           await client.query(sql);
         }
       }
+      await this.ensureNameKeys(client, orgId);
       await this.bumpVersion(client);
     });
+  }
+
+  /**
+   * Gives the name field of every module a lookup points at its key column, filled for the records
+   * it already has (as SqliteStore does), so lookups by name ignore case in any script.
+   */
+  async ensureNameKeys(client: pg.PoolClient, orgId: string): Promise<void> {
+    const { rows: targets } = await client.query<{ id: string; table_name: string; name: string }>(
+      `SELECT m.id, m.table_name, f.api_name AS name FROM modules m JOIN fields f ON f.module_id = m.id
+       WHERE m.org_id = $1 AND f.is_name AND f.data_type IN ('text', 'email', 'phone', 'website', 'picklist')
+         AND lower(m.api_name) IN (SELECT lower(l.lookup_module) FROM fields l JOIN modules lm ON lm.id = l.module_id
+                                   WHERE lm.org_id = $1 AND l.lookup_module IS NOT NULL)`,
+      [orgId],
+    );
+    for (const t of targets) {
+      const key = keyColumnName(t.name);
+      const has = await client.query('SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped', [
+        quoteIdent(t.table_name), key,
+      ]);
+      if (has.rowCount !== 0) continue;
+      for (const sql of nameKeySql(t.table_name, t.name)) await client.query(sql);
+      const { rows } = await client.query<{ id: string; v: string }>(
+        `SELECT id, ${quoteIdent(t.name)} AS v FROM ${quoteIdent(t.table_name)} WHERE ${quoteIdent(t.name)} IS NOT NULL`,
+      );
+      if (rows.length > 0) {
+        await client.query(
+          `UPDATE ${quoteIdent(t.table_name)} AS r SET ${quoteIdent(key)} = u.k FROM unnest($1::bigint[], $2::text[]) AS u(id, k) WHERE r."id" = u.id`,
+          [rows.map((r) => r.id), rows.map((r) => foldKey(r.v))],
+        );
+      }
+      this.tables.delete(t.id);
+    }
   }
 
   async addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void> {
@@ -126,7 +160,11 @@ export class PgModuleCatalog {
       if (!m) throw new Error(`unknown module ${moduleId}`);
       const cached = this.modulesCache.get(str(m.org_id))?.find((x) => x.id === moduleId);
       const fields = cached ? [] : (await db.query<Row>('SELECT * FROM fields WHERE module_id = $1 ORDER BY position', [moduleId])).rows;
-      t = new PgRecordTable(str(m.table_name), cached ?? toModule(m, fields));
+      const columns = await db.query<{ name: string }>(
+        'SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+        [quoteIdent(str(m.table_name))],
+      );
+      t = new PgRecordTable(str(m.table_name), cached ?? toModule(m, fields), new Set(columns.rows.map((c) => c.name)));
       this.tables.set(moduleId, t);
     }
     return t;

@@ -71,6 +71,7 @@ export class PostgresStore implements Store {
         admin.id, org.id, admin.name, admin.email, admin.role, admin.active,
       ]);
       for (const spec of input.modules) await this.catalog.createModule(c, org.id, spec, false);
+      await this.catalog.ensureNameKeys(c, org.id);
       await this.catalog.bumpVersion(c);
     });
   }

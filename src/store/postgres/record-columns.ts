@@ -13,13 +13,24 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * Unique and name fields of text get a key column holding `foldKey(value)`, as on SQLite:
- * duplicate checks and lookups by name compare those through an index, whatever the case or script
- * (É = é), and both backends fold with the same JavaScript function. api_names start with a
- * letter, so `_key_` cannot clash with a field.
+ * Unique text fields get a key column holding `foldKey(value)`, as on SQLite: duplicate checks
+ * compare those through a unique index, whatever the case or script (É = é), and both backends
+ * fold with the same JavaScript function. Name fields get one too, but only in modules some lookup
+ * points at (nameKeySql), so no other module pays an index on every insert for it. api_names start
+ * with a letter, so `_key_` cannot clash with a field.
  */
 export function keyColumn(f: FieldShape): string | null {
-  return columnType(f.dataType) === 'TEXT' && (f.unique || f.isNameField) ? `_key_${f.apiName}` : null;
+  return columnType(f.dataType) === 'TEXT' && f.unique ? keyColumnName(f.apiName) : null;
+}
+
+export function keyColumnName(apiName: string): string {
+  return `_key_${apiName}`;
+}
+
+/** The key column of a name field, added when a lookup first points at its module, indexed. */
+export function nameKeySql(table: string, apiName: string): string[] {
+  const key = quoteIdent(keyColumnName(apiName));
+  return [`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${key} TEXT COLLATE "C"`, `CREATE INDEX ON ${quoteIdent(table)} (${key})`];
 }
 
 export function keyValue(v: CellValue | undefined): string | null {
@@ -66,7 +77,6 @@ export function addColumnSql(table: string, f: FieldShape): string[] {
 function indexSql(table: string, f: FieldShape): string[] {
   const indexed = quoteIdent(keyColumn(f) ?? f.apiName);
   if (f.unique) return [`CREATE UNIQUE INDEX ON ${quoteIdent(table)} (${indexed})`];
-  if (f.isNameField) return [`CREATE INDEX ON ${quoteIdent(table)} (${indexed})`];
   // Lookup columns are indexed for reverse lookups; owner columns are not (few distinct values; as
   // on SQLite, an index on them would cost every bulk insert more than it saves).
   if (f.dataType === 'lookup') return [`CREATE INDEX ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];

@@ -8,7 +8,7 @@ import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../.
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
 import { foldKey } from '../../domain/metadata.js';
-import { columnType, copyField, fromColumn, keyColumn, keysFor, keyValue, quoteIdent, SYSTEM_COLUMNS, type ColumnType } from './record-columns.js';
+import { columnType, copyField, fromColumn, keyColumn, keyColumnName, keysFor, keyValue, quoteIdent, SYSTEM_COLUMNS, type ColumnType } from './record-columns.js';
 
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
@@ -18,15 +18,16 @@ export class PgRecordTable {
   private readonly table: string;
   private readonly columns: readonly string[];
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
-  /** Field → its key column (unique and name fields of text; see keyColumn). */
+  /** Field → its key column (unique fields of text, and name fields that have one; see keyColumn). */
   private readonly keyOf: ReadonlyMap<string, string>;
 
-  constructor(tableName: string, module: ModuleDef) {
+  /** @param existing the table's columns now, which tell whether the name field has its key yet */
+  constructor(tableName: string, module: ModuleDef, existing: ReadonlySet<string>) {
     this.table = quoteIdent(tableName);
     this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
     this.keyOf = new Map(module.fields.flatMap((f) => {
-      const key = keyColumn(f);
+      const key = keyColumn(f) ?? (f.isNameField && existing.has(keyColumnName(f.apiName)) ? keyColumnName(f.apiName) : null);
       return key ? [[f.apiName, key] as const] : [];
     }));
   }

@@ -18,12 +18,27 @@ export function quoteIdent(name: string): string {
 type ColumnField = Pick<FieldDef, 'apiName' | 'dataType' | 'unique' | 'isNameField'>;
 
 /**
- * Unique and name fields of text get a key column holding `foldKey(value)`: duplicate checks and
- * lookups by name compare those, through an index, whatever the case or script of the value.
- * (SQLite's NOCASE folds ASCII only; api_names start with a letter, so `_key_` cannot clash.)
+ * Unique text fields get a key column holding `foldKey(value)`: duplicate checks compare those,
+ * through a unique index, whatever the case or script of the value. Name fields get one too, but
+ * only in modules some lookup points at (see `nameKeySql`): lookups by name use it, and no other
+ * module pays an index on every insert for it. (SQLite's NOCASE folds ASCII only; api_names start
+ * with a letter, so `_key_` cannot clash with a field.)
  */
 function keyColumn(f: ColumnField): string | null {
-  return sqlType(f.dataType) === 'TEXT' && (f.unique || f.isNameField) ? `_key_${f.apiName}` : null;
+  return sqlType(f.dataType) === 'TEXT' && f.unique ? keyColumnName(f) : null;
+}
+
+function keyColumnName(f: Pick<FieldDef, 'apiName'>): string {
+  return `_key_${f.apiName}`;
+}
+
+/** Adds the key column of a name field (when a lookup first points at its module), indexed. */
+export function nameKeySql(table: string, f: ColumnField): string[] {
+  const key = keyColumnName(f);
+  return [
+    `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(key)} TEXT`,
+    `CREATE INDEX ${quoteIdent(`${table}_n_${f.apiName}`)} ON ${quoteIdent(table)} (${quoteIdent(key)})`,
+  ];
 }
 
 function sqlType(t: DataType): string {
@@ -59,7 +74,6 @@ export function addColumnSql(table: string, f: ColumnField): string[] {
 function indexSql(table: string, f: ColumnField): string[] {
   const indexed = quoteIdent(keyColumn(f) ?? f.apiName);
   if (f.unique) return [`CREATE UNIQUE INDEX ${quoteIdent(`${table}_u_${f.apiName}`)} ON ${quoteIdent(table)} (${indexed})`];
-  if (f.isNameField) return [`CREATE INDEX ${quoteIdent(`${table}_n_${f.apiName}`)} ON ${quoteIdent(table)} (${indexed})`];
   // Lookup columns are indexed for reverse lookups; owner columns are not (few distinct values, and
   // an index on them costs every bulk insert about a sixth of its time).
   if (f.dataType === 'lookup') {
@@ -104,11 +118,12 @@ export class RecordTable {
     tableName: string,
     module: ModuleDef,
   ) {
+    const existing = new Set((db.prepare(`PRAGMA table_info(${quoteIdent(tableName)})`).all() as { name: string }[]).map((c) => c.name));
     this.table = quoteIdent(tableName);
     this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
     this.keyColumns = module.fields.flatMap((f) => {
-      const key = keyColumn(f);
+      const key = keyColumn(f) ?? (f.isNameField && existing.has(keyColumnName(f)) ? keyColumnName(f) : null);
       return key ? [[key, f.apiName] as const] : [];
     });
     this.keyOf = new Map(this.keyColumns.map(([key, field]) => [field, key]));
@@ -179,14 +194,17 @@ export class RecordTable {
     const wanted = ['id', ...columns.filter((c) => c !== 'id')];
     const select = wanted.map(quoteIdent).join(', ');
     const keyCol = this.keyOf.get(field);
-    const bind = field === 'id' ? keys.filter((k) => /^\d{1,19}$/.test(k)).map((k) => BigInt(k)) : keyCol ? keys.map((k) => foldKey(k)) : [...keys];
-    const column = keyCol ?? field;
+    // A name field without a key column (no lookup points at this module) is still compared
+    // ignoring case, through the fold() SQL function: correct, though a scan.
+    const folded = keyCol !== undefined || this.fieldsByName.get(field)?.isNameField === true;
+    const bind = field === 'id' ? keys.filter((k) => /^\d{1,19}$/.test(k)).map((k) => BigInt(k)) : folded ? keys.map((k) => foldKey(k)) : [...keys];
+    const column = keyCol ? quoteIdent(keyCol) : folded ? `fold(${quoteIdent(field)})` : quoteIdent(field);
     for (let i = 0; i < bind.length; i += FIND_CHUNK) {
       const chunk = bind.slice(i, i + FIND_CHUNK);
       const key = `${column}\u0000${select}\u0000${chunk.length}`;
       let stmt = this.findStmts.get(key);
       if (!stmt) {
-        stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${quoteIdent(column)} IN (${chunk.map(() => '?').join(', ')})`).safeIntegers(true);
+        stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${column} IN (${chunk.map(() => '?').join(', ')})`).safeIntegers(true);
         this.findStmts.set(key, stmt);
       }
       for (const row of stmt.all(chunk) as Record<string, unknown>[]) out.push(this.toRecord(row));

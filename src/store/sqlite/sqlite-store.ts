@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomInt } from 'node:crypto';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
+import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
 import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
 import {
@@ -23,7 +23,7 @@ import {
 import { jobFromRows } from '../job-rows.js';
 import { migrate } from './migrations.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { addColumnSql, createRecordTableSql, RecordTable } from './record-tables.js';
+import { addColumnSql, createRecordTableSql, nameKeySql, quoteIdent, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 const ID_BLOCK = 10_000;
@@ -64,6 +64,7 @@ export class SqliteStore implements Store {
     // A 32 MB page cache keeps a large import's unique indexes in memory (the default is 2 MB).
     this.db.pragma('cache_size = -32768');
     this.db.pragma('temp_store = MEMORY');
+    this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
     migrate(this.db);
     const prefix = this.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row | undefined;
     if (prefix) this.idPrefix = Number(prefix.value);
@@ -163,6 +164,7 @@ export class SqliteStore implements Store {
         .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
       for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
+      this.ensureNameKeysSync(org.id);
       this.bumpMetadata();
     })();
     this.modulesCache.delete(input.org.id);
@@ -181,6 +183,7 @@ export class SqliteStore implements Store {
         }
         this.tables.delete(str(m.id));
       }
+      this.ensureNameKeysSync(orgId);
     })();
     this.modulesCache.delete(orgId);
   }
@@ -198,6 +201,30 @@ export class SqliteStore implements Store {
     })();
     const org = this.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
     if (org) this.modulesCache.delete(str(org.org_id));
+  }
+
+  /** Gives the name field of every module a lookup points at its key column, filled for existing records. */
+  private ensureNameKeysSync(orgId: string): void {
+    const modules = this.sql('SELECT id, api_name, table_name FROM modules WHERE org_id = ?').all(orgId) as Row[];
+    const targets = new Set(
+      (this.sql('SELECT DISTINCT lower(f.lookup_module) AS t FROM fields f JOIN modules m ON m.id = f.module_id WHERE m.org_id = ? AND f.lookup_module IS NOT NULL')
+        .all(orgId) as Row[]).map((r) => str(r.t)),
+    );
+    for (const m of modules.filter((x) => targets.has(str(x.api_name).toLowerCase()))) {
+      const name = this.sql("SELECT api_name, data_type FROM fields WHERE module_id = ? AND is_name = 1 AND data_type IN ('text', 'email', 'phone', 'website', 'picklist')")
+        .get(m.id) as Row | undefined;
+      if (!name) continue;
+      const table = str(m.table_name);
+      const key = `_key_${str(name.api_name)}`;
+      const columns = (this.db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as Row[]).map((c) => str(c.name));
+      if (columns.includes(key)) continue;
+      for (const sql of nameKeySql(table, { apiName: str(name.api_name), dataType: 'text', unique: false, isNameField: true })) this.db.exec(sql);
+      const fill = this.db.prepare(`UPDATE ${quoteIdent(table)} SET ${quoteIdent(key)} = ? WHERE id = ?`);
+      for (const r of this.db.prepare(`SELECT id, ${quoteIdent(str(name.api_name))} AS v FROM ${quoteIdent(table)}`).safeIntegers(true).all() as Row[]) {
+        if (r.v !== null) fill.run(foldKey(String(r.v)), r.id);
+      }
+      this.tables.delete(str(m.id));
+    }
   }
 
   private createModuleSync(orgId: string, spec: ModuleSpec, custom: boolean): void {
@@ -510,7 +537,6 @@ export class SqliteStore implements Store {
     const progressRows = this.sql('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
     return jobFromRows(r, JSON.parse(str(r.specs)) as ResourceSpec[], progressRows, { date: optDate, flag: (v) => v === 1 });
   }
-
 }
 
 function toOrg(r: Row): Org {
