@@ -80,4 +80,4 @@ export function foldKey(value: string | number | boolean): string {
   return NON_ASCII.test(s) ? s.normalize('NFC').toLowerCase() : s.toLowerCase();
 }
 
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^\t-~ ]/; // anything outside printable ASCII and tab
