@@ -26,6 +26,8 @@ export async function seedOrg(store: Store): Promise<Seeded> {
           { apiName: 'Big', dataType: 'bigint' },
           { apiName: 'Active', dataType: 'boolean' },
           { apiName: 'Amount', dataType: 'currency' },
+          // A lookup pointing at Leads makes Last_Name a name that lookups find (a key column on both backends).
+          { apiName: 'Referred_By', dataType: 'lookup', lookupModule: 'Leads' },
         ],
       },
     ],
@@ -33,6 +35,17 @@ export async function seedOrg(store: Store): Promise<Seeded> {
   const module = (await store.listModules(orgId)).find((m) => m.apiName === 'Leads');
   if (!module) throw new Error('Leads was not created');
   return { orgId, userId, moduleId: module.id };
+}
+
+/** A custom module with a name field that no lookup points at; returns its id. */
+export async function seedModule(store: Store, orgId: string, apiName: string): Promise<string> {
+  await store.applySchema(orgId, {
+    newModules: [{ apiName, singularLabel: apiName, pluralLabel: apiName, fields: [{ apiName: 'Last_Name', dataType: 'text', isNameField: true }] }],
+    newFields: [],
+  });
+  const module = (await store.listModules(orgId)).find((m) => m.apiName === apiName);
+  if (!module) throw new Error(`${apiName} was not created`);
+  return module.id;
 }
 
 export function aJob(org: Seeded, id: string, createdTime = new Date()): Job {

@@ -7,7 +7,7 @@ import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/j
 import { LeaseLostError, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { aBatch, aJob, seedOrg, type Seeded } from './store-builders.js';
+import { aBatch, aJob, seedModule, seedOrg, type Seeded } from './store-builders.js';
 
 /**
  * The Store port's promises, held by every backend alike: two store instances on one database
@@ -132,6 +132,10 @@ describe.each(backends)('$name', (backend) => {
     await a.commitBatch({ ...batch, inserts: [{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }], updates: [] });
     expect((await b.findRecords(org.moduleId, 'Email', ['ÉLODIE@EXAMPLE.COM'], [])).map((r) => r.id)).toEqual([accented]);
     expect((await b.findRecords(org.moduleId, 'Last_Name', ['éMILE'], [])).map((r) => r.id)).toEqual([accented]);
+    // A module no lookup points at keeps no key for its name field, and still finds by name ignoring case.
+    const other = await seedModule(a, org.orgId, 'Vendors');
+    await a.commitBatch({ ...batch, moduleId: other, inserts: [{ id: accented, values: { Last_Name: 'Ærø Sørensen' } }], updates: [] });
+    expect((await b.findRecords(other, 'Last_Name', ['ærø SØRENSEN'], [])).map((r) => r.id)).toEqual([accented]);
     const page = await b.listRecords(org.moduleId, {
       filter: { kind: 'condition', field: 'Score', operator: 'greater_than', values: ['0'] },
       page: 1, perPage: 10, sortBy: 'Email', sortOrder: 'desc',

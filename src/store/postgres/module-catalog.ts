@@ -1,10 +1,9 @@
 import type pg from 'pg';
-import type { DataType, FieldDef, ModuleDef } from '../../domain/metadata.js';
+import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
 import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
 import type { PgIdAllocator } from './id-allocator.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
-import { foldKey } from '../../domain/metadata.js';
 import { addColumnSql, createRecordTableSql, keyColumnName, nameKeySql, quoteIdent } from './record-columns.js';
 import { PgRecordTable } from './record-tables.js';
 
@@ -20,6 +19,8 @@ export class PgModuleCatalog {
   private readonly modulesCache = new Map<string, ModuleDef[]>();
   private readonly tables = new Map<string, PgRecordTable>();
   private cachedVersion: string | null = null;
+  /** Whether the server has ICU's root collation; asked once. */
+  private icu: boolean | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -164,7 +165,8 @@ export class PgModuleCatalog {
         'SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
         [quoteIdent(str(m.table_name))],
       );
-      t = new PgRecordTable(str(m.table_name), cached ?? toModule(m, fields), new Set(columns.rows.map((c) => c.name)));
+      this.icu ??= (await db.query("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")).rowCount !== 0;
+      t = new PgRecordTable(str(m.table_name), cached ?? toModule(m, fields), new Set(columns.rows.map((c) => c.name)), this.icu);
       this.tables.set(moduleId, t);
     }
     return t;

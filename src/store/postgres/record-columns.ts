@@ -83,6 +83,15 @@ function indexSql(table: string, f: FieldShape): string[] {
   return [];
 }
 
+/**
+ * SQL that folds a text column as foldKey() does in JavaScript: NFC, then lower case under ICU's
+ * root collation, whose case mapping is the Unicode default one JavaScript uses (É → é, final Σ → ς).
+ * A server built without ICU folds ASCII only.
+ */
+export function foldSql(column: string, icu: boolean): string {
+  return icu ? `lower(normalize(${column}, NFC) COLLATE "und-x-icu")` : `lower(${column})`;
+}
+
 /** ASCII-only lower case: what lower() does under COLLATE "C" and what SQLite's NOCASE folds. */
 export function foldCase(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());

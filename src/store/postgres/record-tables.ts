@@ -3,12 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
-import type { FieldDef, ModuleDef } from '../../domain/metadata.js';
+import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
-import { foldKey } from '../../domain/metadata.js';
-import { columnType, copyField, fromColumn, keyColumn, keyColumnName, keysFor, keyValue, quoteIdent, SYSTEM_COLUMNS, type ColumnType } from './record-columns.js';
+import {
+  columnType, copyField, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, keyValue, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
+} from './record-columns.js';
 
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
@@ -21,8 +22,11 @@ export class PgRecordTable {
   /** Field → its key column (unique fields of text, and name fields that have one; see keyColumn). */
   private readonly keyOf: ReadonlyMap<string, string>;
 
-  /** @param existing the table's columns now, which tell whether the name field has its key yet */
-  constructor(tableName: string, module: ModuleDef, existing: ReadonlySet<string>) {
+  /**
+   * @param existing the table's columns now, which tell whether the name field has its key yet
+   * @param icu whether the server has the ICU root collation (see foldSql)
+   */
+  constructor(tableName: string, module: ModuleDef, existing: ReadonlySet<string>, private readonly icu: boolean) {
     this.table = quoteIdent(tableName);
     this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
@@ -116,6 +120,11 @@ export class PgRecordTable {
     } else if (keyCol) {
       // The key column's index: a find_by or duplicate check is an index lookup, never a scan.
       where = `${quoteIdent(keyCol)} = ANY($1::text[])`;
+      bind = keys.map((k) => foldKey(k));
+    } else if (this.fieldsByName.get(field)?.isNameField && type === 'TEXT') {
+      // A name field without a key column (no lookup points at this module) still matches ignoring
+      // case, as on SQLite: correct, though a scan.
+      where = `${foldSql(quoteIdent(field), this.icu)} = ANY($1::text[])`;
       bind = keys.map((k) => foldKey(k));
     } else {
       where = `${quoteIdent(field)} = ANY($1::${type.toLowerCase()}[])`;
