@@ -5,12 +5,15 @@
  */
 export const ID_COUNTER_SPAN = 1_000_000_000_000n; // 12 counter digits
 
-export function composeId(prefix: number, counter: bigint): string {
+export function composeId(prefix: number, counter: bigint | number): string {
   if (!Number.isInteger(prefix) || prefix < 1_000_000 || prefix >= 9_000_000) {
     throw new RangeError(`id prefix ${prefix} must have 7 digits and stay below 9000000`);
   }
-  if (counter < 0n || counter >= ID_COUNTER_SPAN) throw new RangeError(`id counter ${counter} out of range`);
-  return (BigInt(prefix) * ID_COUNTER_SPAN + counter).toString();
+  // The counter has at most 12 digits, exact as a double: the id is built as text, without BigInt
+  // arithmetic, because a bulk insert makes one per row.
+  const n = Number(counter);
+  if (!Number.isInteger(n) || n < 0 || n >= 1e12) throw new RangeError(`id counter ${counter} out of range`);
+  return `${prefix}${String(n).padStart(12, '0')}`;
 }
 
 const ID_PATTERN = /^[1-9][0-9]{14,18}$/;

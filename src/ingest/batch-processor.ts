@@ -1,4 +1,4 @@
-import { coerceValue, type CellValue } from '../domain/coercion.js';
+import { coerceValue, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { findField, foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
@@ -34,6 +34,21 @@ interface InFlightBatch {
   readonly owners: ReadonlyMap<string, ReadonlyMap<string, string | null>>;
 }
 
+interface CellPlan {
+  readonly index: number | null;
+  readonly defaultValue: string | null;
+  /** null for the `id` column of a resource matched by id. */
+  readonly field: FieldDef | null;
+  readonly context: CoercionContext;
+  /** How a lookup or user field is found; null for other fields. */
+  readonly findBy: string | null;
+  readonly picklist: boolean;
+  /** The cell holds the resource's find_by key. */
+  readonly isFindBy: boolean;
+}
+
+const NOT_BLANK = /\S/;
+
 interface PreparedRow {
   readonly values: Map<string, CellValue>;
   readonly refs: Map<string, { readonly field: FieldDef; readonly findBy: string; readonly key: string }>;
@@ -64,6 +79,8 @@ export class BatchProcessor {
   private readonly picklists = new Map<string, Map<string, string>>();
   private newPicklistValues = new Map<string, string[]>();
   private inFlight: InFlightBatch[] = [];
+  /** Each mapping, resolved once: the per-cell loop is the hottest code of an import. */
+  private readonly cells: readonly CellPlan[];
   private batchNo = 0;
 
   constructor(
@@ -75,6 +92,19 @@ export class BatchProcessor {
     this.mandatoryFields = plan.module.fields.filter((f) => f.mandatory);
     this.usersById = new Map(plan.users.filter((u) => u.active).map((u) => [u.id, u]));
     this.usersByEmail = new Map(plan.users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
+    this.cells = plan.mappings.map((m) => {
+      const field = m.apiName === 'id' ? null : (this.fields.get(m.apiName) as FieldDef);
+      const isRef = field !== null && (field.dataType === 'lookup' || isUserField(field));
+      return {
+        index: m.index,
+        defaultValue: m.defaultValue ? String(m.defaultValue.value) : null,
+        field,
+        context: { timeZone: plan.timeZone, format: m.format },
+        findBy: isRef ? m.findBy ?? 'id' : null,
+        picklist: field !== null && (field.dataType === 'picklist' || field.dataType === 'multiselectpicklist'),
+        isFindBy: m.apiName === plan.findBy,
+      };
+    });
     for (const f of plan.module.fields) {
       if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
@@ -178,32 +208,36 @@ export class BatchProcessor {
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
     const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, refused };
     if (refused !== null) return p;
-    for (const m of this.plan.mappings) {
-      let cell = m.index === null ? '' : row[m.index] ?? '';
-      if (cell.trim() === '' && m.defaultValue) cell = String(m.defaultValue.value);
-      if (m.apiName === 'id') {
-        const key = cell.trim();
-        if (this.plan.findBy === 'id' && key !== '') p.matchKey = key;
+    for (const c of this.cells) {
+      let cell = c.index === null ? '' : row[c.index] ?? '';
+      let blank = !NOT_BLANK.test(cell);
+      if (blank && c.defaultValue !== null) {
+        cell = c.defaultValue;
+        blank = !NOT_BLANK.test(cell);
+      }
+      if (c.field === null) {
+        // The id column of a resource matched by id.
+        if (c.isFindBy && !blank) p.matchKey = cell.trim();
         continue;
       }
-      const field = this.fields.get(m.apiName) as FieldDef;
-      if (cell.trim() === '') {
+      const field = c.field;
+      if (blank) {
         if (!this.plan.ignoreEmpty) p.values.set(field.apiName, null);
         continue;
       }
-      const coerced = coerceValue(field, cell, { timeZone: this.plan.timeZone, format: m.format });
+      const coerced = coerceValue(field, cell, c.context);
       if (!coerced.ok) {
         p.errors.push({ code: 'INVALID_DATA', field: field.apiName });
         continue;
       }
-      if (field.dataType === 'lookup' || isUserField(field)) {
-        p.refs.set(field.apiName, { field, findBy: m.findBy ?? 'id', key: String(coerced.value) });
-      } else if (this.picklists.has(field.apiName)) {
+      if (c.findBy !== null) {
+        p.refs.set(field.apiName, { field, findBy: c.findBy, key: String(coerced.value) });
+      } else if (c.picklist) {
         p.values.set(field.apiName, this.canonicalPicklist(field, String(coerced.value)));
       } else {
         p.values.set(field.apiName, coerced.value);
       }
-      if (field.apiName === this.plan.findBy && coerced.value !== null) p.matchKey = norm(coerced.value);
+      if (c.isFindBy && coerced.value !== null) p.matchKey = norm(coerced.value);
     }
     return p;
   }

@@ -112,6 +112,21 @@ export interface CallbackDelivery {
   readonly attempts: number;
 }
 
+/** Who holds a callback delivery for one attempt, and until when; other processes leave it alone till then. */
+export interface CallbackClaim {
+  readonly owner: string;
+  readonly until: Date;
+}
+
+export interface CallbackAttempt {
+  readonly delivered: boolean;
+  readonly failedForGood: boolean;
+  readonly error: string | null;
+  readonly at: Date;
+  /** When a failed delivery is due again (null once delivered or given up). */
+  readonly retryAt: Date | null;
+}
+
 export interface RecordQuery {
   /** Field names in it are checked against the module by the caller. */
   readonly filter: Criteria | null;
@@ -135,12 +150,21 @@ export class LeaseLostError extends Error {
  * A batch commit is one transaction: records, counters and checkpoint together.
  */
 export interface Store {
+  /**
+   * Every process that shares this store runs on this machine (SQLite), so a lease holder's pid
+   * says whether it still lives; processes of a PostgreSQL store may be anywhere.
+   */
+  readonly singleHost: boolean;
   close(): Promise<void>;
   allocateIds(count: number): Promise<string[]>;
 
   listOrgs(): Promise<Org[]>;
   getOrg(orgId: string): Promise<Org | null>;
-  createOrg(input: NewOrg): Promise<void>;
+  /**
+   * Creates an org with its admin and modules in one transaction. With `onlyIfFirst` it creates
+   * nothing, and returns false, when an org already exists, atomically across processes.
+   */
+  createOrg(input: NewOrg, options?: { readonly onlyIfFirst?: boolean }): Promise<boolean>;
   getUser(orgId: string, userId: string): Promise<User | null>;
   listUsers(orgId: string): Promise<User[]>;
 
@@ -168,8 +192,11 @@ export interface Store {
   createJob(job: Job): Promise<void>;
   getJob(orgId: string, jobId: string): Promise<Job | null>;
   listJobs(orgId: string, limit: number): Promise<Job[]>;
-  /** Takes the oldest runnable job (ADDED, or INPROGRESS with an expired lease) under a lease. */
-  claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null>;
+  /**
+   * Takes the oldest runnable job (ADDED, or INPROGRESS with no lease or an expired one) under a
+   * lease. A job whose lease holder `ownerGone` says has died is runnable at once.
+   */
+  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null>;
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
   releaseLease(jobId: string, workerId: string): Promise<void>;
   /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */
@@ -189,7 +216,14 @@ export interface Store {
   countRecords(moduleId: string): Promise<number>;
   listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]>;
 
-  enqueueCallback(delivery: CallbackDelivery): Promise<void>;
-  pendingCallbacks(): Promise<CallbackDelivery[]>;
-  recordCallbackAttempt(id: string, outcome: { delivered: boolean; failedForGood: boolean; error: string | null; at: Date }): Promise<void>;
+  /** Records a pending delivery, held by `claim` for its first attempt. */
+  enqueueCallback(delivery: CallbackDelivery, claim: CallbackClaim): Promise<void>;
+  /** Takes up to `limit` pending deliveries that are due and held by no one (or whose claim expired). */
+  claimCallbacks(claim: CallbackClaim, now: Date, limit: number): Promise<CallbackDelivery[]>;
+  /** Records an attempt of the claim's owner and lets the delivery go; nothing when its claim was lost. */
+  recordCallbackAttempt(id: string, owner: string, attempt: CallbackAttempt): Promise<void>;
+  /** Hands back a delivery untried (shutdown): due at once for any process. */
+  releaseCallback(id: string, owner: string): Promise<void>;
+  /** Deliveries neither delivered nor given up. */
+  countPendingCallbacks(): Promise<number>;
 }

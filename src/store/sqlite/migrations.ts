@@ -47,14 +47,29 @@ const MIGRATIONS: readonly string[] = [
     hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL REFERENCES oauth_clients(id), scopes TEXT NOT NULL,
     expires_at INTEGER, used_at INTEGER, created_at INTEGER NOT NULL);
   `,
+  // Deliveries are claimed one attempt at a time, so that of several processes exactly one makes
+  // each attempt, and a retry waits in the table (next_attempt_at) rather than in a process.
+  `
+  ALTER TABLE callbacks ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE callbacks ADD COLUMN claim_owner TEXT;
+  ALTER TABLE callbacks ADD COLUMN claim_until INTEGER;
+  CREATE INDEX callbacks_pending ON callbacks (next_attempt_at) WHERE state = 'pending';
+  `,
 ];
 
+/**
+ * Applies each pending migration in an IMMEDIATE transaction that re-reads the version first:
+ * processes opening a new data dir together (serve and worker) then apply each exactly once.
+ */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  for (;;) {
+    const applied = db.transaction(() => {
+      const v = db.pragma('user_version', { simple: true }) as number;
+      if (v >= MIGRATIONS.length) return false;
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+      return true;
+    }).immediate();
+    if (!applied) return;
   }
 }

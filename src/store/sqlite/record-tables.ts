@@ -153,7 +153,9 @@ export class RecordTable {
   }
 
   private bindRow(row: RecordInsert, params: (string | number | bigint | null)[], at: number): void {
-    params[at] = BigInt(row.id);
+    // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
+    // BigInt is made per row.
+    params[at] = row.id;
     const n = this.columns.length;
     for (let i = 0; i < n; i++) params[at + i + 1] = toSql(row.values[this.columns[i] as string]);
     for (let k = 0; k < this.keyColumns.length; k++) params[at + n + k + 1] = keyValue(row.values[(this.keyColumns[k] as readonly [string, string])[1]]);

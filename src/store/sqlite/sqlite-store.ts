@@ -52,7 +52,7 @@ export class SqliteStore implements Store {
    */
   constructor(
     private readonly file: string,
-    options: { writerThread?: boolean } = {},
+    options: { writerThread?: boolean; cacheMb?: number } = {},
   ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -61,8 +61,9 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
-    // A 32 MB page cache keeps a large import's unique indexes in memory (the default is 2 MB).
-    this.db.pragma('cache_size = -32768');
+    // The connection that writes records gets a 32 MB page cache, to keep a large import's unique
+    // indexes in memory; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB.)
+    this.db.pragma(`cache_size = -${(options.cacheMb ?? 8) * 1024}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
     migrate(this.db);
