@@ -20,9 +20,15 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/api/**'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/api/**', 'test/workers/**'] } },
       api('sqlite'),
       api('postgres'),
+      // Real `bulkwright` processes killed mid-job: run alone, after the rest, so that timing-bound
+      // steps (a kill between 10% and 90% of a job) do not compete with other files for the CPU.
+      {
+        extends: true,
+        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });

@@ -10,12 +10,14 @@ import { jobsCommand } from './jobs-command.js';
 import { resultCommand } from './result-command.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
+import { workerCommand } from './worker-command.js';
 
 const program = new Command('bulkwright')
   .description('A self-hostable twin of Zoho CRM Bulk Write API v2.1')
   // Commander's own errors (unknown command) become CommanderErrors: exit 2, as usage errors.
   .exitOverride()
   .addCommand(serveCommand())
+  .addCommand(workerCommand())
   .addCommand(migrateCommand())
   .addCommand(importCommand())
   .addCommand(jobCommand())

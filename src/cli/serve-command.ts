@@ -5,6 +5,8 @@ import { buildConfig, describeConfig } from '../config.js';
 import type { ProfileName } from '../domain/limits.js';
 import { createBulkwright } from '../server.js';
 import { readSchemaFile } from './schema-file.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
+import { parseLeaseMs } from './worker-command.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -16,10 +18,14 @@ export function serveCommand(): Command {
     .option('--public-url <url>', 'base of result download_url (default: the listening address)')
     .addOption(new Option('--profile <name>', 'limits profile').choices(['zoho', 'unlimited']).default('zoho'))
     .option('--schema <file>', 'custom modules and fields to add (JSON or YAML)')
-    .option('--no-worker', 'serve the API only; run no jobs in this process')
+    .option('--no-worker', 'serve the API only; run no jobs in this process (run `bulkwright worker` processes)')
+    .option('--lease-ms <ms>', 'lease on a claimed job, renewed every third of it; a dead worker\'s job is taken over when it expires', parseLeaseMs, 30_000)
     .option('--bench-routes', 'serve the fixed-bytes baseline route used by npm run bench')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
-    .action(async (opts: { port: number; host: string; dataDir: string; databaseUrl?: string; publicUrl?: string; profile: ProfileName; worker: boolean; logLevel: string; schema?: string; benchRoutes?: boolean }) => {
+    .action(async (opts: {
+      port: number; host: string; dataDir: string; databaseUrl?: string; publicUrl?: string; profile: ProfileName; worker: boolean; leaseMs: number;
+      logLevel: string; schema?: string; benchRoutes?: boolean;
+    }) => {
       const config = buildConfig({
         port: opts.port,
         host: opts.host,
@@ -27,7 +33,7 @@ export function serveCommand(): Command {
         databaseUrl: opts.databaseUrl,
         publicUrl: opts.publicUrl ?? null,
         profile: opts.profile,
-        worker: { enabled: opts.worker },
+        worker: { enabled: opts.worker, leaseMs: opts.leaseMs },
         logLevel: opts.logLevel,
         benchRoutes: opts.benchRoutes === true,
       });
@@ -39,18 +45,7 @@ export function serveCommand(): Command {
       process.stderr.write(`config: ${describeConfig(config)}\n`);
       if (bw.setup.token) process.stderr.write(`created org ${bw.setup.org.id}; credentials written to ${credentials}\n`);
       process.stdout.write(`Bulkwright listening on ${url}\n`);
-      const shutdown = (signal: string) => {
-        process.stderr.write(`${signal}: shutting down\n`);
-        bw.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            process.stderr.write(`shutdown failed: ${String(e)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      exitGracefullyOnSignals(() => bw.close());
     });
 }
 

@@ -4,7 +4,7 @@ import { renderJobDetails, type Job, type ResourceProgress } from '../domain/job
 import type { ModuleDef } from '../domain/metadata.js';
 import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { LeaseLostError, type Store } from '../ports/store.js';
+import { LeaseLostError, type CallbackDelivery, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
 import { readCsvBatches } from './csv-source.js';
 import { echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
@@ -23,6 +23,9 @@ export interface JobRunnerOptions {
 /** Thrown for a job that cannot go on (file gone or unreadable); the job ends FAILED. */
 class JobFailure extends Error {}
 
+/** Thrown between batches once the worker is stopping: the job stays INPROGRESS at its last checkpoint. */
+class JobPaused extends Error {}
+
 export const resultCsvKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
 export const resultZipKey = (jobId: string): string => `results/${jobId}/${jobId}.zip`;
 
@@ -34,17 +37,25 @@ export const resultZipKey = (jobId: string): string => `results/${jobId}/${jobId
 export class JobRunner {
   constructor(private readonly o: JobRunnerOptions) {}
 
-  /** @returns the finished job, or null when the lease was lost to another worker. */
-  async run(claimed: Job, workerId: string): Promise<Job | null> {
+  /**
+   * @param stopping once aborted, the run ends after the batch in flight commits (graceful shutdown).
+   * @returns the finished job, or null when it stopped first: the lease was lost to another worker,
+   * or `stopping` was aborted; the job is then INPROGRESS at its last checkpoint.
+   */
+  async run(claimed: Job, workerId: string, stopping?: AbortSignal): Promise<Job | null> {
     const { store } = this.o;
     const heartbeat = setInterval(() => {
       store.renewLease(claimed.id, workerId, this.o.leaseMs, new Date()).catch(() => undefined);
     }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
     try {
-      return await this.runResources(claimed, workerId);
+      return await this.runResources(claimed, workerId, stopping);
     } catch (e) {
       if (e instanceof LeaseLostError) {
         this.o.log('warn', `lease lost on job ${claimed.id}; another worker will finish it`);
+        return null;
+      }
+      if (e instanceof JobPaused) {
+        this.o.log('info', `job ${claimed.id} paused at ${e.message} for shutdown`);
         return null;
       }
       throw e;
@@ -53,7 +64,7 @@ export class JobRunner {
     }
   }
 
-  private async runResources(claimed: Job, workerId: string): Promise<Job> {
+  private async runResources(claimed: Job, workerId: string, stopping: AbortSignal | undefined): Promise<Job> {
     const { store } = this.o;
     const org = await store.getOrg(claimed.orgId);
     if (!org) throw new Error(`org ${claimed.orgId} of job ${claimed.id} is missing`);
@@ -65,22 +76,24 @@ export class JobRunner {
     for (let i = 0; i < job.resources.length; i++) {
       const resource = job.resources[i] as Job['resources'][number];
       if (resource.progress.status === 'COMPLETED') continue;
+      if (stopping?.aborted) throw new JobPaused(`resource ${i}`);
       const isLast = i === job.resources.length - 1;
       await store.startResource(job.id, workerId, i, encoding);
       let progress: ResourceProgress;
       try {
         const file = files[i];
         if (!file) throw new JobFailure(`file ${resource.spec.fileId} is no longer available`);
-        progress = await this.runResource(job, i, { org, modules, encoding: claimed.requestedEncoding ?? file.encoding, file }, workerId);
+        progress = await this.runResource(job, i, { org, modules, encoding: claimed.requestedEncoding ?? file.encoding, file }, workerId, stopping);
       } catch (e) {
-        if (e instanceof LeaseLostError) throw e;
+        if (e instanceof LeaseLostError || e instanceof JobPaused) throw e;
         const reason = e instanceof Error ? e.message : String(e);
         this.o.log('error', `job ${job.id} resource ${i} failed: ${reason}`);
         const failed = { ...(await this.currentProgress(job.id, org.id, i)), status: 'FAILED' as const, code: 'CANNOT_PROCESS' };
         job = withProgress(job, i, failed);
         job = { ...job, status: 'FAILED', failure: reason };
         job = { ...job, resources: job.resources.map((r) => (r.progress.status === 'ADDED' ? { ...r, progress: { ...r.progress, status: 'SKIPPED', code: 'SKIPPED' } } : r)) };
-        await store.finishResource(job.id, workerId, i, failed, { status: 'FAILED', resultKey: null, failure: reason, at: new Date() });
+        const callback = await this.callbackOf(job, org.timeZone);
+        await store.finishResource(job.id, workerId, i, failed, { status: 'FAILED', resultKey: null, failure: reason, at: new Date(), callback });
         return job;
       }
       job = withProgress(job, i, progress);
@@ -99,9 +112,17 @@ export class JobRunner {
       );
       const at = new Date();
       job = { ...job, status: 'COMPLETED', resultKey: zipKey, finishedTime: at };
-      await store.finishResource(job.id, workerId, i, progress, { status: 'COMPLETED', resultKey: zipKey, failure: null, at });
+      const callback = await this.callbackOf(job, org.timeZone);
+      await store.finishResource(job.id, workerId, i, progress, { status: 'COMPLETED', resultKey: zipKey, failure: null, at, callback });
     }
     return job;
+  }
+
+  /** The job's callback, recorded with the job's end (one transaction) so that no crash between the two can lose it. */
+  private async callbackOf(job: Job, timeZone: string): Promise<CallbackDelivery | null> {
+    if (!job.callback) return null;
+    const [id] = (await this.o.store.allocateIds(1)) as [string];
+    return { id, jobId: job.id, url: job.callback.url, body: this.renderFinal(job, timeZone), attempts: 0 };
   }
 
   private async currentProgress(jobId: string, orgId: string, i: number): Promise<ResourceProgress> {
@@ -116,6 +137,7 @@ export class JobRunner {
     index: number,
     ctx: { org: { id: string; timeZone: string }; modules: readonly ModuleDef[]; encoding: string; file: NonNullable<Awaited<ReturnType<Store['getFile']>>> },
     workerId: string,
+    stopping: AbortSignal | undefined,
   ): Promise<ResourceProgress> {
     const { store, blobs } = this.o;
     const { spec } = job.resources[index] as Job['resources'][number];
@@ -208,6 +230,11 @@ export class JobRunner {
         await yieldToEventLoop();
       };
       for await (const records of batches) {
+        if (stopping?.aborted) {
+          // Rows read but not flushed have no result line yet: the next run reads them again.
+          await settle();
+          throw new JobPaused(`resource ${index} row ${progress.rowsDone}`);
+        }
         lap('read');
         let from = 0;
         if (skip > 0) {

@@ -52,7 +52,8 @@ export async function writeResultZip(
     let name = e.name;
     for (let n = 2; names.has(name); n++) name = e.name.replace(/(\.csv)?$/i, `-${n}$1`);
     names.add(name);
-    zip.addReadStream(blobs.createReadStream(e.key), name);
+    // Fastest deflate: a result CSV still shrinks several times, in a third of the default's time.
+    zip.addReadStream(blobs.createReadStream(e.key), name, { compressionLevel: 1 });
   }
   zip.end();
   const out = new PassThrough();

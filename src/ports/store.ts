@@ -112,6 +112,16 @@ export interface CallbackDelivery {
   readonly attempts: number;
 }
 
+/** How a job ends, written in one transaction with its last resource's counters. */
+export interface JobEnd {
+  readonly status: 'COMPLETED' | 'FAILED';
+  readonly resultKey: string | null;
+  readonly failure: string | null;
+  readonly at: Date;
+  /** The job's callback, recorded in the same transaction so that no crash can lose it; due at once. */
+  readonly callback: CallbackDelivery | null;
+}
+
 /** Who holds a callback delivery for one attempt, and until when; other processes leave it alone till then. */
 export interface CallbackClaim {
   readonly owner: string;
@@ -208,7 +218,7 @@ export interface Store {
     workerId: string,
     resourceIndex: number,
     progress: ResourceProgress,
-    job: { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date } | null,
+    job: JobEnd | null,
   ): Promise<void>;
 
   findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]>;
@@ -216,8 +226,6 @@ export interface Store {
   countRecords(moduleId: string): Promise<number>;
   listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]>;
 
-  /** Records a pending delivery, held by `claim` for its first attempt. */
-  enqueueCallback(delivery: CallbackDelivery, claim: CallbackClaim): Promise<void>;
   /** Takes up to `limit` pending deliveries that are due and held by no one (or whose claim expired). */
   claimCallbacks(claim: CallbackClaim, now: Date, limit: number): Promise<CallbackDelivery[]>;
   /** Records an attempt of the claim's owner and lets the delivery go; nothing when its claim was lost. */

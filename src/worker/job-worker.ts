@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import type { Job } from '../domain/job.js';
 import type { JobRunner } from '../ingest/job-runner.js';
 import type { Store } from '../ports/store.js';
 import type { CallbackService } from '../services/callback-service.js';
+import { leaseOwnerDiedHere } from './lease-owner.js';
 
 export interface JobWorkerOptions {
+  /** The lease owner id (lease-owner.ts): `worker-<pid>-<random>`. */
+  readonly id: string;
   readonly store: Store;
   readonly runner: JobRunner;
   readonly callbacks: CallbackService;
@@ -15,24 +18,41 @@ export interface JobWorkerOptions {
 
 /** Claims runnable jobs under a lease and runs them; the jobs table is the queue (DESIGN.md). */
 export class JobWorker {
-  readonly id = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   private running = 0;
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private readonly active = new Set<Promise<void>>();
-  private claiming = false;
+  private filling: Promise<void> | null = null;
+  private readonly stopping = new AbortController();
+  /**
+   * On a store shared only by processes of this machine, a job whose holder died is taken at once
+   * rather than when its lease expires (a restart resumes without waiting out the lease).
+   */
+  private readonly ownerGone: ((owner: string) => boolean) | undefined;
 
-  constructor(private readonly o: JobWorkerOptions) {}
+  constructor(private readonly o: JobWorkerOptions) {
+    this.ownerGone = o.store.singleHost ? leaseOwnerDiedHere : undefined;
+  }
+
+  get id(): string {
+    return this.o.id;
+  }
 
   start(): void {
     this.stopped = false;
+    this.o.log('info', `worker ${this.id} started`);
     this.schedule(0);
   }
 
-  /** Stops claiming and waits for the jobs under way to reach their end. */
+  /**
+   * Stops claiming; each job under way stops once its batch in flight has committed and its lease
+   * is released, so that another worker can resume it from that checkpoint at once.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
+    await this.filling;
     await Promise.allSettled([...this.active]);
   }
 
@@ -43,18 +63,27 @@ export class JobWorker {
 
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fill(), ms);
+    this.timer = setTimeout(() => {
+      this.filling ??= this.fill().finally(() => {
+        this.filling = null;
+        if (!this.stopped) this.schedule(this.o.pollMs);
+      });
+    }, ms);
   }
 
   private async fill(): Promise<void> {
-    if (this.claiming) return;
-    this.claiming = true;
     try {
       while (!this.stopped && this.running < this.o.concurrency) {
-        const job = await this.o.store.claimJob(this.id, this.o.leaseMs, new Date());
+        const job = await this.o.store.claimJob(this.id, this.o.leaseMs, new Date(), this.ownerGone);
         if (!job) break;
+        if (this.stopped) {
+          await this.o.store.releaseLease(job.id, this.id);
+          break;
+        }
+        const rowsDone = job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
+        this.o.log('info', `job ${job.id} claimed by ${this.id} at row ${rowsDone}`);
         this.running++;
-        const p = this.execute(job.id, job.orgId, job).finally(() => {
+        const p = this.execute(job).finally(() => {
           this.running--;
           this.active.delete(p);
           this.wake();
@@ -63,28 +92,23 @@ export class JobWorker {
       }
     } catch (e) {
       this.o.log('error', `claiming a job failed: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      this.claiming = false;
-      if (!this.stopped) this.schedule(this.o.pollMs);
     }
   }
 
-  private async execute(jobId: string, orgId: string, job: Parameters<JobRunner['run']>[0]): Promise<void> {
+  private async execute(job: Job): Promise<void> {
     try {
-      const finished = await this.o.runner.run(job, this.id);
-      if (!finished || !finished.callback) return;
-      const org = await this.o.store.getOrg(orgId);
-      const [deliveryId] = (await this.o.store.allocateIds(1)) as [string];
-      await this.o.callbacks.enqueue({
-        id: deliveryId,
-        jobId,
-        url: finished.callback.url,
-        body: this.o.runner.renderFinal(finished, org?.timeZone ?? 'UTC'),
-        attempts: 0,
-      });
+      const finished = await this.o.runner.run(job, this.id, this.stopping.signal);
+      if (!finished) {
+        // Stopped between batches (or the lease was already lost, when this changes nothing).
+        await this.o.store.releaseLease(job.id, this.id);
+        return;
+      }
+      this.o.log('info', `job ${job.id} ${finished.status.toLowerCase()} by ${this.id}`);
+      // The job's end recorded its callback, due at once: attempt it now rather than at the next poll.
+      if (finished.callback) this.o.callbacks.wake();
     } catch (e) {
-      this.o.log('error', `job ${jobId} stopped: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      await this.o.store.releaseLease(jobId, this.id).catch(() => undefined);
+      this.o.log('error', `job ${job.id} stopped: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      await this.o.store.releaseLease(job.id, this.id).catch(() => undefined);
     }
   }
 }

@@ -1,36 +1,51 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
+import { threadEntry } from '../thread-entry.js';
 import type { JobProcessing, LogFn } from './job-processing.js';
 import type { FromJobThread, ToJobThread } from './worker-thread.js';
 
-/** The thread's entry, compiled. Under the test runner this module is TypeScript; the thread runs dist/. */
-function entryUrl(): URL {
-  const sibling = new URL('./worker-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL('../../dist/worker/worker-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the job thread needs a build: run npm run build');
-}
-
-/** Runs job processing in a worker thread so that ingest never delays HTTP answers. */
-export function startThreadedJobProcessing(config: Config, baseUrl: string, log: LogFn): JobProcessing {
-  const thread = new Worker(entryUrl(), { workerData: { config, baseUrl } });
+/**
+ * Runs job processing in a worker thread so that ingest never delays HTTP answers.
+ * @param onFailure called when the thread dies other than by stop() (a process that only runs jobs then has no purpose).
+ */
+export function startThreadedJobProcessing(config: Config, baseUrl: string, log: LogFn, onFailure?: (e: Error) => void): JobProcessing {
+  const thread = new Worker(threadEntry(import.meta.url, 'worker-thread.js'), { workerData: { config, baseUrl } });
   const send = (m: ToJobThread): void => thread.postMessage(m);
   const drains = new Map<number, () => void>();
   let nextDrain = 0;
+  let stopping = false;
+  let exited = false;
   let stopped: (() => void) | null = null;
+  let settleStart: (e?: Error) => void = () => undefined;
+  const started = new Promise<void>((resolve, reject) => {
+    settleStart = (e) => (e ? reject(e) : resolve());
+  });
+  // Awaited by whoever starts processing; the catch only keeps a refusal from going unhandled when no one does.
+  started.catch(() => undefined);
   thread.on('message', (m: FromJobThread) => {
     if (m.type === 'log') log(m.level, m.msg);
+    else if (m.type === 'started') settleStart();
     else if (m.type === 'drained') drains.get(m.id)?.();
     else stopped?.();
   });
-  thread.on('error', (e) => log('error', `job thread failed: ${e.stack ?? e.message}`));
+  thread.on('error', (e) => {
+    log('error', `job thread failed: ${e.stack ?? e.message}`);
+    settleStart(e);
+  });
+  thread.once('exit', (code) => {
+    exited = true;
+    const e = new Error(`the job thread exited with code ${code}`);
+    settleStart(e);
+    for (const resolve of drains.values()) resolve();
+    stopped?.();
+    if (!stopping) onFailure?.(e);
+  });
   return {
+    started,
     wake: () => send({ type: 'wake' }),
     drainCallbacks: () =>
       new Promise((resolve) => {
+        if (exited) return resolve();
         const id = nextDrain++;
         drains.set(id, () => {
           drains.delete(id);
@@ -39,9 +54,10 @@ export function startThreadedJobProcessing(config: Config, baseUrl: string, log:
         send({ type: 'drain', id });
       }),
     async stop() {
+      stopping = true;
+      if (exited) return;
       await new Promise<void>((resolve) => {
         stopped = resolve;
-        thread.once('exit', () => resolve());
         send({ type: 'stop' });
       });
       await thread.terminate();

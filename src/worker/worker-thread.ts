@@ -10,6 +10,7 @@ import { startJobProcessing, type LogFn } from './job-processing.js';
 export type ToJobThread = { type: 'wake' } | { type: 'drain'; id: number } | { type: 'stop' };
 export type FromJobThread =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string }
+  | { type: 'started' }
   | { type: 'drained'; id: number }
   | { type: 'stopped' };
 
@@ -21,6 +22,7 @@ const log: LogFn = (level, msg) => post({ type: 'log', level, msg });
 
 const stores = await openStores(config, { writerThread: true });
 const processing = startJobProcessing(config, stores, baseUrl, log);
+post({ type: 'started' });
 port.on('message', (m: ToJobThread) => {
   if (m.type === 'wake') processing.wake();
   else if (m.type === 'drain') void processing.drainCallbacks().then(() => post({ type: 'drained', id: m.id }));

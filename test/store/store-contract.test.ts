@@ -6,6 +6,8 @@ import { buildConfig } from '../../src/config.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
 import { LeaseLostError, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
+import { SetupService } from '../../src/services/setup-service.js';
+import { TokenService } from '../../src/services/token-service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, seedModule, seedOrg, type Seeded } from './store-builders.js';
 
@@ -97,6 +99,84 @@ describe.each(backends)('$name', (backend) => {
     await b.commitBatch(await aBatch(b, org, jobId, 'worker-b', 3));
     expect(await a.countRecords(org.moduleId)).toBe(3);
     expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 3, counts: { added: 3 } });
+  });
+
+  it('frees at once a job whose lease holder the claimer says has died, and fences the dead holder out', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    const t0 = new Date();
+    expect((await a.claimJob('worker-1-dead', 60_000, t0))?.id).toBe(jobId);
+    expect(await b.claimJob('worker-b', 60_000, t0, (owner) => owner === 'worker-2-other')).toBeNull();
+    expect((await b.claimJob('worker-b', 60_000, t0, (owner) => owner === 'worker-1-dead'))?.id).toBe(jobId);
+    await expect(a.commitBatch(await aBatch(a, org, jobId, 'worker-1-dead', 1))).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('creates the first org once when two processes set up an empty store together', async () => {
+    const empty = await backend.create();
+    const [x, y] = [await empty.open(), await empty.open()];
+    try {
+      const options = { orgName: 'First', adminName: 'Admin', adminEmail: 'admin@example.com', timeZone: 'UTC' };
+      const setups = await Promise.all([x, y].map(({ store }) => new SetupService(store, new TokenService(store)).ensureOrg(options)));
+      const orgs = await x.store.listOrgs();
+      expect(orgs.map((o) => o.id)).toEqual([setups[0]?.org.id]);
+      expect(setups[1]?.org.id).toBe(setups[0]?.org.id);
+      expect(setups.filter((s) => s.token !== null)).toHaveLength(1);
+    } finally {
+      await x.store.close();
+      await y.store.close();
+      await empty.remove();
+    }
+  });
+
+  it('records a callback with its job\'s end, only under the job\'s lease', async () => {
+    const [jobId, deliveryId] = (await a.allocateIds(2)) as [string, string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const end = (callbackId: string) => ({
+      status: 'COMPLETED' as const, resultKey: null, failure: null, at: new Date(),
+      callback: { id: callbackId, jobId, url: 'http://127.0.0.1:9/cb', body: '{"status":"COMPLETED"}', attempts: 0 },
+    });
+    await expect(b.finishResource(jobId, 'worker-b', 0, NEW_RESOURCE_PROGRESS, end('1'))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await b.countPendingCallbacks()).toBe(0);
+    await a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, end(deliveryId));
+    expect((await b.getJob(org.orgId, jobId))?.status).toBe('COMPLETED');
+    expect(await b.claimCallbacks({ owner: 'worker-b', until: new Date(Date.now() + 60_000) }, new Date(), 10)).toEqual([
+      { id: deliveryId, jobId, url: 'http://127.0.0.1:9/cb', body: '{"status":"COMPLETED"}', attempts: 0 },
+    ]);
+  });
+
+  it('gives each due callback attempt to exactly one of two claimers, and a retry once it is due', async () => {
+    const jobIds = await a.allocateIds(6);
+    const ids = await a.allocateIds(6);
+    for (const [k, jobId] of jobIds.entries()) {
+      await a.createJob(aJob(org, jobId, new Date(Date.UTC(2024, 0, 1, 0, 0, k))));
+      await a.claimJob('worker-x', 60_000, new Date());
+      const callback = { id: ids[k] as string, jobId, url: 'http://127.0.0.1:9/cb', body: '{}', attempts: 0 };
+      await a.finishResource(jobId, 'worker-x', 0, NEW_RESOURCE_PROGRESS, { status: 'COMPLETED', resultKey: null, failure: null, at: new Date(), callback });
+    }
+    const t0 = Date.now();
+    const at = (ms: number): Date => new Date(t0 + ms);
+    const held = (owner: string, ms = 60_000) => ({ owner, until: at(ms) });
+    const [byA, byB] = await Promise.all([a.claimCallbacks(held('worker-a'), at(0), 4), b.claimCallbacks(held('worker-b'), at(0), 4)]);
+    expect([...byA, ...byB].map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(await a.claimCallbacks(held('worker-a'), at(0), 10)).toEqual([]);
+
+    const first = byA[0];
+    if (!first) throw new Error('worker-a claimed nothing');
+    await a.recordCallbackAttempt(first.id, 'worker-a', { delivered: false, failedForGood: false, error: 'HTTP 500', at: at(0), retryAt: at(1000) });
+    expect(await b.claimCallbacks(held('worker-b', 90_000), at(500), 10)).toEqual([]);
+    expect(await b.claimCallbacks(held('worker-b', 90_000), at(1500), 10)).toEqual([expect.objectContaining({ id: first.id, attempts: 1 })]);
+    // The first holder's late report changes nothing: the delivery is b's now.
+    await a.recordCallbackAttempt(first.id, 'worker-a', { delivered: true, failedForGood: false, error: null, at: at(1600), retryAt: null });
+    expect(await a.countPendingCallbacks()).toBe(6);
+
+    await b.releaseCallback(first.id, 'worker-b');
+    expect((await a.claimCallbacks(held('worker-a', 90_000), at(1700), 10)).map((d) => d.id)).toEqual([first.id]);
+    for (const d of [...byA, ...byB]) {
+      const owner = byB.includes(d) ? 'worker-b' : 'worker-a';
+      await a.recordCallbackAttempt(d.id, owner, { delivered: true, failedForGood: false, error: null, at: at(2000), retryAt: null });
+    }
+    expect(await b.countPendingCallbacks()).toBe(0);
   });
 
   it('commits records, counters and checkpoint together or not at all', async () => {

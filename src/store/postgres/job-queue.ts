@@ -1,13 +1,18 @@
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { LeaseLostError, type BatchCommit } from '../../ports/store.js';
+import { LeaseLostError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import type { PgModuleCatalog } from './module-catalog.js';
+import { insertCallback } from './pg-callback-queue.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
 
 type Row = Record<string, unknown>;
+/**
+ * A job row with its resources' progress, read by one statement: two queries could see the job
+ * INPROGRESS and its last resource already COMPLETED, when a worker's commit falls between them.
+ */
+const WITH_PROGRESS = `j.*, coalesce((SELECT json_agg(r ORDER BY r.idx) FROM job_resources r WHERE r.job_id = j.id), '[]') AS progress`;
 const str = (v: unknown): string => String(v);
-export type JobEnd = { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date };
 
 /**
  * The jobs table is the queue (DESIGN.md): a worker claims a row with FOR UPDATE SKIP LOCKED and
@@ -38,22 +43,32 @@ export class PgJobQueue {
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM jobs WHERE org_id = $1 AND id = $2', [orgId, jobId]);
-    return (await this.withResources(this.pool, rows))[0] ?? null;
+    const { rows } = await this.pool.query<Row>(`SELECT ${WITH_PROGRESS} FROM jobs j WHERE org_id = $1 AND id = $2`, [orgId, jobId]);
+    return rows.map((r) => toJob(r, r.progress as Row[])).at(0) ?? null;
   }
 
   async listJobs(orgId: string, limit: number): Promise<Job[]> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM jobs WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [orgId, limit]);
-    return this.withResources(this.pool, rows);
+    const { rows } = await this.pool.query<Row>(`SELECT ${WITH_PROGRESS} FROM jobs j WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
+      orgId, limit,
+    ]);
+    return rows.map((r) => toJob(r, r.progress as Row[]));
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
+    const holders = ownerGone
+      ? (await this.pool.query<{ owner: string }>(
+          "SELECT DISTINCT lease_owner AS owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= $1",
+          [now],
+        )).rows
+      : [];
+    const gone = holders.map((r) => r.owner).filter((owner) => ownerGone?.(owner) === true);
     return withTransaction(this.pool, async (c) => {
-      // An ADDED job that is leased is being started by its claimant; only an expired lease frees it.
+      // An ADDED job that is leased is being started by its claimant; only an expired lease, or its holder's death, frees it.
       const { rows } = await c.query<Row>(
-        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND (lease_expires_at IS NULL OR lease_expires_at < $1)
+        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
+           AND (lease_expires_at IS NULL OR lease_expires_at < $1 OR lease_owner = ANY($2::text[]))
          ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [now],
+        [now, gone],
       );
       const id = rows[0]?.id;
       if (id === undefined) return null;
@@ -108,6 +123,7 @@ export class PgJobQueue {
       if (job.status === 'FAILED') {
         await c.query("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = $1 AND status = 'ADDED'", [jobId]);
       }
+      if (job.callback) await insertCallback(c, job.callback);
     });
   }
 

@@ -63,12 +63,22 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE blob_chunks (key TEXT NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (key, pos));
   ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
   `,
+  // Deliveries are claimed one attempt at a time, so that of several processes exactly one makes
+  // each attempt, and a retry waits in the table (next_attempt_at) rather than in a process.
+  `
+  ALTER TABLE callbacks ADD COLUMN next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN claim_owner TEXT, ADD COLUMN claim_until TIMESTAMPTZ;
+  DROP INDEX callbacks_pending;
+  CREATE INDEX callbacks_pending ON callbacks (next_attempt_at) WHERE state = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-// pg_advisory_lock key pair: ASCII "bw" and 1, so that every Bulkwright process agrees on it.
+// pg_advisory_lock key pairs: ASCII "bw" and a number per purpose, so that every Bulkwright process agrees on them.
 const LOCK = [0x6277, 1] as const;
+/** Held while the first org is created (PostgresStore.createOrg with onlyIfFirst). */
+export const FIRST_ORG_LOCK = [0x6277, 2] as const;
 
 /**
  * Applies the pending migrations, each in its own transaction, while holding a session advisory

@@ -5,7 +5,10 @@ import type { SchemaPlan } from '../../domain/schema.js';
 import type {
   AccessToken,
   BatchCommit,
+  CallbackAttempt,
+  CallbackClaim,
   CallbackDelivery,
+  JobEnd,
   NewOrg,
   OAuthClient,
   OAuthGrant,
@@ -17,8 +20,9 @@ import type {
   User,
 } from '../../ports/store.js';
 import { PgIdAllocator } from './id-allocator.js';
-import { PgJobQueue, type JobEnd } from './job-queue.js';
-import { migrate } from './migrations.js';
+import { PgJobQueue } from './job-queue.js';
+import { FIRST_ORG_LOCK, migrate } from './migrations.js';
+import { PgCallbackQueue } from './pg-callback-queue.js';
 import { PgModuleCatalog } from './module-catalog.js';
 import { withTransaction } from './pg-pool.js';
 
@@ -31,12 +35,17 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
  * SqliteStore method by method. Jobs live in PgJobQueue, modules and records in PgModuleCatalog.
  */
 export class PostgresStore implements Store {
+  readonly singleHost = false;
+  private readonly callbacks: PgCallbackQueue;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly ids: PgIdAllocator,
     private readonly catalog: PgModuleCatalog,
     private readonly jobs: PgJobQueue,
-  ) {}
+  ) {
+    this.callbacks = new PgCallbackQueue(pool);
+  }
 
   /** Applies pending migrations, then opens the store on `pool`, which it closes on close(). */
   static async open(pool: pg.Pool): Promise<PostgresStore> {
@@ -63,9 +72,14 @@ export class PostgresStore implements Store {
     return r ? toOrg(r) : null;
   }
 
-  async createOrg(input: NewOrg): Promise<void> {
+  async createOrg(input: NewOrg, options: { readonly onlyIfFirst?: boolean } = {}): Promise<boolean> {
     const { org, admin } = input;
-    await withTransaction(this.pool, async (c) => {
+    return withTransaction(this.pool, async (c) => {
+      if (options.onlyIfFirst) {
+        // Processes starting together on an empty database take turns here; the later ones then see the first one's org.
+        await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...FIRST_ORG_LOCK]);
+        if ((await c.query('SELECT 1 FROM orgs LIMIT 1')).rowCount !== 0) return false;
+      }
       await c.query('INSERT INTO orgs (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)', [org.id, org.name, org.timeZone, new Date()]);
       await c.query('INSERT INTO users (id, org_id, name, email, role, active) VALUES ($1, $2, $3, $4, $5, $6)', [
         admin.id, org.id, admin.name, admin.email, admin.role, admin.active,
@@ -73,6 +87,7 @@ export class PostgresStore implements Store {
       for (const spec of input.modules) await this.catalog.createModule(c, org.id, spec, false);
       await this.catalog.ensureNameKeys(c, org.id);
       await this.catalog.bumpVersion(c);
+      return true;
     });
   }
 
@@ -181,8 +196,8 @@ export class PostgresStore implements Store {
     return this.jobs.listJobs(orgId, limit);
   }
 
-  claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null> {
-    return this.jobs.claimJob(workerId, leaseMs, now);
+  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
+    return this.jobs.claimJob(workerId, leaseMs, now, ownerGone);
   }
 
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
@@ -221,22 +236,20 @@ export class PostgresStore implements Store {
     return (await this.catalog.recordTable(moduleId)).list(this.pool, query);
   }
 
-  async enqueueCallback(d: CallbackDelivery): Promise<void> {
-    await this.pool.query("INSERT INTO callbacks (id, job_id, url, body, attempts, state, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)", [
-      d.id, d.jobId, d.url, d.body, d.attempts, new Date(),
-    ]);
+  claimCallbacks(claim: CallbackClaim, now: Date, limit: number): Promise<CallbackDelivery[]> {
+    return this.callbacks.claim(claim, now, limit);
   }
 
-  async pendingCallbacks(): Promise<CallbackDelivery[]> {
-    const { rows } = await this.pool.query<Row>("SELECT * FROM callbacks WHERE state = 'pending' ORDER BY seq");
-    return rows.map((r) => ({ id: str(r.id), jobId: str(r.job_id), url: str(r.url), body: str(r.body), attempts: Number(r.attempts) }));
+  recordCallbackAttempt(id: string, owner: string, attempt: CallbackAttempt): Promise<void> {
+    return this.callbacks.record(id, owner, attempt);
   }
 
-  async recordCallbackAttempt(id: string, o: { delivered: boolean; failedForGood: boolean; error: string | null; at: Date }): Promise<void> {
-    const state = o.delivered ? 'delivered' : o.failedForGood ? 'failed' : 'pending';
-    await this.pool.query('UPDATE callbacks SET attempts = attempts + 1, state = $1, last_error = $2, updated_at = $3 WHERE id = $4', [
-      state, o.error, o.at, id,
-    ]);
+  releaseCallback(id: string, owner: string): Promise<void> {
+    return this.callbacks.release(id, owner);
+  }
+
+  countPendingCallbacks(): Promise<number> {
+    return this.callbacks.countPending();
   }
 }
 

@@ -9,7 +9,10 @@ import {
   LeaseLostError,
   type AccessToken,
   type BatchCommit,
+  type CallbackAttempt,
+  type CallbackClaim,
   type CallbackDelivery,
+  type JobEnd,
   type NewOrg,
   type OAuthClient,
   type OAuthGrant,
@@ -22,6 +25,7 @@ import {
 } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import { migrate } from './migrations.js';
+import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { addColumnSql, createRecordTableSql, nameKeySql, quoteIdent, RecordTable } from './record-tables.js';
 
@@ -33,6 +37,7 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
 
 /** The embedded default store: one SQLite file in WAL mode (better-sqlite3, synchronous calls). */
 export class SqliteStore implements Store {
+  readonly singleHost = true;
   private readonly db: Database.Database;
   private readonly modulesCache = new Map<string, ModuleDef[]>();
   private readonly tables = new Map<string, RecordTable>();
@@ -45,6 +50,7 @@ export class SqliteStore implements Store {
   private readonly readCache = new Map<string, { version: string; value: unknown }>();
   private localWrites = 0;
   private readonly writer: SqliteWriter | null;
+  private readonly callbacks: SqliteCallbackQueue;
 
   /**
    * @param options.writerThread commit record batches on a thread of their own, so that the job's
@@ -67,13 +73,11 @@ export class SqliteStore implements Store {
     this.db.pragma('temp_store = MEMORY');
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
     migrate(this.db);
-    const prefix = this.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row | undefined;
-    if (prefix) this.idPrefix = Number(prefix.value);
-    else {
-      this.idPrefix = randomInt(1_000_000, 9_000_000);
-      this.sql("INSERT INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(this.idPrefix));
-    }
+    // OR IGNORE, then read back: of processes opening a new data dir together, the first one's prefix wins.
+    this.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(randomInt(1_000_000, 9_000_000)));
+    this.idPrefix = Number((this.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row).value);
     this.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
+    this.callbacks = new SqliteCallbackQueue(this.db);
     this.writer = options.writerThread ? new SqliteWriter(file) : null;
   }
 
@@ -157,8 +161,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async createOrg(input: NewOrg): Promise<void> {
-    this.db.transaction(() => {
+  async createOrg(input: NewOrg, options: { readonly onlyIfFirst?: boolean } = {}): Promise<boolean> {
+    // IMMEDIATE: the check and the insert happen under the write lock, so one of two processes starting together creates the org.
+    const created = this.db.transaction(() => {
+      if (options.onlyIfFirst && this.sql('SELECT 1 FROM orgs LIMIT 1').get()) return false;
       const { org, admin } = input;
       this.sql('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
       this.db
@@ -167,8 +173,10 @@ export class SqliteStore implements Store {
       for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
       this.ensureNameKeysSync(org.id);
       this.bumpMetadata();
-    })();
+      return true;
+    }).immediate();
     this.modulesCache.delete(input.org.id);
+    return created;
   }
 
   async applySchema(orgId: string, plan: SchemaPlan): Promise<void> {
@@ -375,31 +383,37 @@ export class SqliteStore implements Store {
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
-    return this.cached(`job:${orgId}:${jobId}`, () => {
+    return this.cached(`job:${orgId}:${jobId}`, () => this.db.transaction(() => {
       const r = this.sql('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
       return r ? this.toJob(r) : null;
-    });
+    })());
   }
 
   async listJobs(orgId: string, limit: number): Promise<Job[]> {
-    const rows = this.sql('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
-    return rows.map((r) => this.toJob(r));
+    return this.db.transaction(() => {
+      const rows = this.sql('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
+      return rows.map((r) => this.toJob(r));
+    })();
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date): Promise<Job | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
     const t = now.getTime();
+    const holders = ownerGone
+      ? (this.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= ?").all(t) as Row[])
+      : [];
+    const gone = holders.map((r) => str(r.lease_owner)).filter((owner) => ownerGone?.(owner) === true);
+    // IMMEDIATE: under the write lock from the start, two processes cannot both take the row read.
     return this.db.transaction(() => {
-      // An ADDED job that is leased is being started by its claimant; only an expired lease frees it.
-      const r = this.db
-        .prepare(
-          `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND (lease_expires_at IS NULL OR lease_expires_at < ?)
-           ORDER BY created_at, id LIMIT 1`,
-        )
-        .get(t) as Row | undefined;
+      // An ADDED job that is leased is being started by its claimant; only an expired lease, or its holder's death, frees it.
+      const r = this.sql(
+        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
+           AND (lease_expires_at IS NULL OR lease_expires_at < ? OR lease_owner IN (SELECT value FROM json_each(?)))
+         ORDER BY created_at, id LIMIT 1`,
+      ).get(t, JSON.stringify(gone)) as Row | undefined;
       if (!r) return null;
       this.sql('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
       return this.toJob(this.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
-    })();
+    }).immediate();
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
@@ -446,7 +460,7 @@ export class SqliteStore implements Store {
     workerId: string,
     resourceIndex: number,
     progress: ResourceProgress,
-    job: { status: 'COMPLETED' | 'FAILED'; resultKey: string | null; failure: string | null; at: Date } | null,
+    job: JobEnd | null,
   ): Promise<void> {
     this.db.transaction(() => {
       this.holdLease(jobId, workerId, null);
@@ -458,6 +472,7 @@ export class SqliteStore implements Store {
         if (job.status === 'FAILED') {
           this.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
         }
+        if (job.callback) this.callbacks.enqueue(job.callback);
       }
     })();
   }
@@ -515,25 +530,26 @@ export class SqliteStore implements Store {
     return this.recordTable(moduleId).list(query);
   }
 
-  async enqueueCallback(d: CallbackDelivery): Promise<void> {
-    this.db
-      .prepare("INSERT INTO callbacks (id, job_id, url, body, attempts, state, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-      .run(d.id, d.jobId, d.url, d.body, d.attempts, Date.now());
+  async claimCallbacks(claim: CallbackClaim, now: Date, limit: number): Promise<CallbackDelivery[]> {
+    return this.callbacks.claim(claim, now, limit);
   }
 
-  async pendingCallbacks(): Promise<CallbackDelivery[]> {
-    return (this.sql("SELECT * FROM callbacks WHERE state = 'pending' ORDER BY rowid").all() as Row[]).map((r) => ({
-      id: str(r.id), jobId: str(r.job_id), url: str(r.url), body: str(r.body), attempts: Number(r.attempts),
-    }));
+  async recordCallbackAttempt(id: string, owner: string, attempt: CallbackAttempt): Promise<void> {
+    this.callbacks.record(id, owner, attempt);
   }
 
-  async recordCallbackAttempt(id: string, o: { delivered: boolean; failedForGood: boolean; error: string | null; at: Date }): Promise<void> {
-    const state = o.delivered ? 'delivered' : o.failedForGood ? 'failed' : 'pending';
-    this.db
-      .prepare('UPDATE callbacks SET attempts = attempts + 1, state = ?, last_error = ?, updated_at = ? WHERE id = ?')
-      .run(state, o.error, o.at.getTime(), id);
+  async releaseCallback(id: string, owner: string): Promise<void> {
+    this.callbacks.release(id, owner);
   }
 
+  async countPendingCallbacks(): Promise<number> {
+    return this.callbacks.countPending();
+  }
+
+  /**
+   * Call inside a transaction (one snapshot): between two plain reads a worker thread's commit could
+   * show the job INPROGRESS and its last resource already COMPLETED.
+   */
   private toJob(r: Row): Job {
     const progressRows = this.sql('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
     return jobFromRows(r, JSON.parse(str(r.specs)) as ResourceSpec[], progressRows, { date: optDate, flag: (v) => v === 1 });

@@ -1,19 +1,9 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LeaseLostError, type BatchCommit } from '../../ports/store.js';
+import { threadEntry } from '../../thread-entry.js';
 
 export type WriterRequest = { id: number; batch: BatchCommit } | { id: number; close: true };
 export type WriterReply = { id: number; ok: true } | { id: number; ok: false; leaseLost: boolean; message: string };
-
-/** The thread's entry, compiled. Under the test runner this module is TypeScript; the thread runs dist/. */
-function entryUrl(): URL {
-  const sibling = new URL('./sqlite-writer-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL('../../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the SQLite writer thread needs a build: run npm run build');
-}
 
 /**
  * Commits record batches on a thread with its own connection to the same database file. SQLite
@@ -25,7 +15,7 @@ export class SqliteWriter {
   private nextId = 0;
 
   constructor(file: string) {
-    this.thread = new Worker(entryUrl(), { workerData: { file } });
+    this.thread = new Worker(threadEntry(import.meta.url, 'sqlite-writer-thread.js'), { workerData: { file } });
     this.thread.on('message', (m: WriterReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;

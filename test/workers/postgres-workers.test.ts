@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RawApi } from '../support/api-client.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { apiOf, startServe, startWorker, type BulkwrightProcess, type Serve } from './bulkwright-processes.js';
+import { countLeads, createLeadsJob, expectRanOnce, fileOf, orgIds, waitForProgress } from './job-checks.js';
+
+/**
+ * `serve --no-worker` and `bulkwright worker` processes on one PostgreSQL, as on many machines:
+ * jobs claimed with FOR UPDATE SKIP LOCKED under leases, and resumed from their checkpoint when
+ * a worker dies or stops.
+ */
+let database: TestDatabase;
+let dataDirs: string[];
+let processes: BulkwrightProcess[];
+/** The API of the `serve` that created the org, and the same org through the other `serve`. */
+let api: RawApi;
+let otherApi: RawApi;
+let baseUrl: string;
+
+const storeFlags = (): string[] => ['--database-url', database.url, '--profile', 'unlimited'];
+const worker = (...extra: string[]): Promise<BulkwrightProcess> =>
+  startWorker([...storeFlags(), '--public-url', baseUrl, ...extra]).then((w) => {
+    processes.push(w);
+    return w;
+  });
+
+/** Two API processes started together on the empty database: one of them creates the org (and writes credentials). */
+beforeEach(async () => {
+  database = await createTestDatabase();
+  dataDirs = await Promise.all([0, 1].map(() => mkdtemp(path.join(tmpdir(), 'bulkwright-workers-'))));
+  processes = [];
+  const serves = await Promise.all(dataDirs.map((dir) => startServe([...storeFlags(), '--data-dir', dir, '--no-worker'])));
+  processes.push(...serves.map((s) => s.process));
+  const creator = dataDirs.findIndex((dir) => existsSync(path.join(dir, 'dev-credentials.json')));
+  const [mine, other] = creator === 0 ? serves : [...serves].reverse();
+  baseUrl = (mine as Serve).baseUrl;
+  api = await apiOf(dataDirs[creator] as string, baseUrl);
+  otherApi = new RawApi({ baseUrl: (other as Serve).baseUrl, orgId: api.server.orgId }, api.token);
+});
+
+afterEach(async () => {
+  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+  await database.drop();
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('API processes starting together on an empty PostgreSQL', () => {
+  it('create one org between them, and both serve it', async () => {
+    expect(dataDirs.filter((dir) => existsSync(path.join(dir, 'dev-credentials.json')))).toHaveLength(1);
+    expect(await orgIds({ databaseUrl: database.url })).toEqual([api.server.orgId]);
+    expect((await otherApi.getJob('4150868000005350003')).json.code).toBe('RESOURCE_NOT_FOUND');
+  });
+});
+
+describe('two workers on one PostgreSQL', () => {
+  it('run each of ten jobs exactly once, and deliver each callback once', async () => {
+    const receiver = new CallbackReceiver();
+    const callbackUrl = await receiver.start();
+    try {
+      const [a, b] = await Promise.all([worker(), worker()]);
+      const rows = 5_000;
+      const jobIds: string[] = [];
+      for (let j = 0; j < 10; j++) {
+        jobIds.push(await createLeadsJob(j % 2 === 0 ? api : otherApi, rows, j * rows, { callback: { url: callbackUrl, method: 'post' } }));
+      }
+      for (const [j, id] of jobIds.entries()) await expectRanOnce(api, id, rows, j * rows);
+      expect(await countLeads({ databaseUrl: database.url }, api.server.orgId)).toBe(10 * rows);
+
+      const claims = [...(a as BulkwrightProcess).claims(), ...(b as BulkwrightProcess).claims()];
+      expect(claims.map((c) => c.jobId).sort()).toEqual([...jobIds].sort());
+      expect(claims.every((c) => c.row === 0)).toBe(true);
+      // Both took part: the queue hands jobs to whichever worker asks first.
+      expect(a?.claims().length).toBeGreaterThan(0);
+      expect(b?.claims().length).toBeGreaterThan(0);
+
+      await receiver.waitFor(10);
+      await sleep(1000);
+      expect(receiver.received.map((r) => r.body.id).sort()).toEqual([...jobIds].sort());
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+describe('a worker that dies or stops mid-job', () => {
+  it('is replaced by a new worker that resumes a 200,000-row job from its checkpoint after SIGKILL', async () => {
+    const rows = 200_000;
+    const jobId = await createLeadsJob(api, rows);
+    // A short lease: the new worker takes the job over once the dead one's lease runs out.
+    const first = await worker('--lease-ms', '2000');
+    await waitForProgress(api, jobId, rows * 0.1, rows * 0.9);
+    expect((await first.kill('SIGKILL')).signal).toBe('SIGKILL');
+    const atKill = fileOf((await api.getJob(jobId)).json).total_count ?? 0;
+
+    const second = await worker('--lease-ms', '2000');
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ databaseUrl: database.url }, api.server.orgId)).toBe(rows);
+    const [resumed] = second.claims();
+    expect(resumed?.jobId).toBe(jobId);
+    // Its checkpoint: what the dead worker last committed (a COMMIT sent just before the kill may land after our read).
+    expect(resumed?.row).toBeGreaterThanOrEqual(atKill);
+    expect(resumed?.row).toBeLessThan(rows);
+  });
+
+  it('exits 0 promptly on SIGTERM mid-job, releasing the job to the next worker at its checkpoint', async () => {
+    const rows = 100_000;
+    const jobId = await createLeadsJob(api, rows);
+    // The default 30 s lease: the next worker can take the job at once only because it was released.
+    const first = await worker();
+    await waitForProgress(api, jobId, rows * 0.1, rows * 0.9);
+    const t0 = Date.now();
+    expect(await first.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(first.stderr).toMatch(new RegExp(`job ${jobId} paused at resource 0 row \\d+ for shutdown`));
+    const paused = (await api.getJob(jobId)).json;
+    expect(paused.status).toBe('INPROGRESS');
+    const atStop = fileOf(paused).total_count ?? 0;
+    expect(atStop).toBeGreaterThan(0);
+    expect(atStop).toBeLessThan(rows);
+
+    const started = Date.now();
+    const second = await worker();
+    await second.waitForStderr(new RegExp(`job ${jobId} claimed by`), 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(second.claims()).toEqual([expect.objectContaining({ jobId, row: atStop })]);
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ databaseUrl: database.url }, api.server.orgId)).toBe(rows);
+  });
+});

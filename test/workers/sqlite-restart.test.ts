@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiOf, startServe, startWorker, type BulkwrightProcess, type Serve } from './bulkwright-processes.js';
+import { checkpointOf, countLeads, createLeadsJob, expectRanOnce, fileOf, waitForProgress } from './job-checks.js';
+
+/**
+ * The embedded store across process deaths: a restarted `serve` (or a new `worker` on the same
+ * data dir) resumes the job from its checkpoint at once, since the dead holder's pid is gone,
+ * rather than when its 30 s lease runs out.
+ */
+let dataDir: string;
+let processes: BulkwrightProcess[];
+
+const serve = async (...extra: string[]): Promise<Serve> => {
+  const s = await startServe(['--data-dir', dataDir, '--profile', 'unlimited', ...extra]);
+  processes.push(s.process);
+  return s;
+};
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'bulkwright-restart-'));
+  processes = [];
+});
+
+afterEach(async () => {
+  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('serve on SQLite', () => {
+  it('resumes a 200,000-row job from its checkpoint when restarted after SIGKILL', async () => {
+    const rows = 200_000;
+    const first = await serve();
+    const firstApi = await apiOf(dataDir, first.baseUrl);
+    const jobId = await createLeadsJob(firstApi, rows);
+    await waitForProgress(firstApi, jobId, rows * 0.1, rows * 0.9);
+    expect((await first.process.kill('SIGKILL')).signal).toBe('SIGKILL');
+    const atKill = await checkpointOf({ dataDir }, firstApi.server.orgId, jobId);
+    expect(atKill.status).toBe('INPROGRESS');
+    expect(atKill.rowsDone).toBeGreaterThan(0);
+
+    const restarted = Date.now();
+    const second = await serve();
+    const api = await apiOf(dataDir, second.baseUrl);
+    await second.process.waitForStderr(new RegExp(`job ${jobId} claimed by`), 10_000);
+    expect(Date.now() - restarted).toBeLessThan(10_000);
+    expect(second.process.claims()).toEqual([expect.objectContaining({ jobId, row: atKill.rowsDone })]);
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
+  });
+
+  it('exits 0 promptly on SIGTERM mid-job and finishes the job when started again', async () => {
+    const rows = 100_000;
+    const first = await serve();
+    const firstApi = await apiOf(dataDir, first.baseUrl);
+    const jobId = await createLeadsJob(firstApi, rows);
+    await waitForProgress(firstApi, jobId, rows * 0.1, rows * 0.9);
+    const t0 = Date.now();
+    expect(await first.process.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(first.process.stderr).toMatch(new RegExp(`job ${jobId} paused at resource 0 row \\d+ for shutdown`));
+
+    const atStop = await checkpointOf({ dataDir }, firstApi.server.orgId, jobId);
+    expect(atStop.status).toBe('INPROGRESS');
+    expect(atStop.rowsDone).toBeGreaterThan(0);
+    expect(atStop.rowsDone).toBeLessThan(rows);
+
+    const second = await serve();
+    const api = await apiOf(dataDir, second.baseUrl);
+    await second.process.waitForStderr(new RegExp(`job ${jobId} claimed by`), 10_000);
+    expect(second.process.claims()).toEqual([expect.objectContaining({ jobId, row: atStop.rowsDone })]);
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
+  });
+});
+
+describe('worker processes on the data dir of serve --no-worker', () => {
+  it('take over the job of a worker killed mid-job at once, and finish it exactly once', async () => {
+    const rows = 100_000;
+    const api = await serve('--no-worker').then((s) => apiOf(dataDir, s.baseUrl));
+    const worker = async (): Promise<BulkwrightProcess> => {
+      const w = await startWorker(['--data-dir', dataDir, '--profile', 'unlimited', '--public-url', api.server.baseUrl]);
+      processes.push(w);
+      return w;
+    };
+    const jobId = await createLeadsJob(api, rows);
+    const first = await worker();
+    await waitForProgress(api, jobId, rows * 0.1, rows * 0.9);
+    await first.kill('SIGKILL');
+    const atKill = fileOf((await api.getJob(jobId)).json).total_count ?? 0;
+
+    const second = await worker();
+    await second.waitForStderr(new RegExp(`job ${jobId} claimed by`), 10_000);
+    expect(second.claims()).toEqual([expect.objectContaining({ jobId, row: atKill })]);
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
+  });
+});
