@@ -91,11 +91,18 @@ results.smallInsert = { rows: SMALL_ROWS, rowsPerSecond: smallRun.rowsPerSecond,
 results.peakRssDifferenceMB = insert.peakRssMB - smallRun.peakRssMB;
 await server.stop();
 
-console.log('insert while a client polls job details 20 times a second');
-server = await startServer();
-const polled = await runJob(server, big, 'insert', 20);
-results.insertPolled = { rowsPerSecond: polled.rowsPerSecond, dropVersusUnpolled: ratio(insert.rowsPerSecond - polled.rowsPerSecond, insert.rowsPerSecond) };
-await server.stop();
+// Polled against unpolled, alternating on fresh servers, best of two each: one run of each would
+// mostly measure the machine's noise.
+console.log('insert while a client polls job details 20 times a second, against 1 a second');
+const rates = { 1: [], 20: [] };
+for (const hz of [1, 20, 1, 20]) {
+  server = await startServer();
+  rates[hz].push((await runJob(server, big, 'insert', hz)).rowsPerSecond);
+  await server.stop();
+}
+const unpolled = Math.max(...rates[1]);
+const polledRate = Math.max(...rates[20]);
+results.insertPolled = { rowsPerSecond: polledRate, unpolledRowsPerSecond: unpolled, runs: rates, dropVersusUnpolled: ratio(unpolled - polledRate, unpolled) };
 
 if (postgresAnswers(PG_ADMIN_URL)) {
   console.log('baseline: psql \\copy, then Bulkwright on PostgreSQL');
@@ -126,7 +133,7 @@ const table = [
   [`peak RSS, ${f(SMALL_ROWS)}-row job`, `${f(results.smallInsert.peakRssMB)} MB`, `Δ ${f(results.peakRssDifferenceMB)} MB`, 'Δ ≤ 64 MB'],
   ['job details, 50 connections', `${f(results.jobDetailsIdle.jobDetails.requestsPerSecond)} req/s, p99 ${results.jobDetailsIdle.jobDetails.p99ms} ms`, f(results.jobDetailsIdle.ratio, 3), '≥ 0.8, p99 ≤ 5 ms'],
   ['bare route, same bytes', `${f(results.jobDetailsIdle.bareRoute.requestsPerSecond)} req/s, p99 ${results.jobDetailsIdle.bareRoute.p99ms} ms`, '', ''],
-  ['insert while polled 20/s', `${f(results.insertPolled.rowsPerSecond)} rows/s`, `drop ${f(results.insertPolled.dropVersusUnpolled * 100, 1)}%`, '≤ 15%'],
+  ['insert while polled 20/s', `${f(results.insertPolled.rowsPerSecond)} vs ${f(results.insertPolled.unpolledRowsPerSecond)} rows/s`, `drop ${f(results.insertPolled.dropVersusUnpolled * 100, 1)}%`, '≤ 15%'],
 ];
 if (results.postgresBaseline) {
   table.push(['psql \\copy (baseline)', `${f(results.postgresBaseline.rowsPerSecond)} rows/s`, '1.000', '']);

@@ -8,6 +8,19 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+const recentHashes = new Map<string, string>();
+
+/** hashToken for the tokens polls present again and again; a bounded memo, not a token store. */
+function hashOfPresented(token: string): string {
+  let hash = recentHashes.get(token);
+  if (hash === undefined) {
+    if (recentHashes.size >= 1000) recentHashes.clear();
+    hash = hashToken(token);
+    recentHashes.set(token, hash);
+  }
+  return hash;
+}
+
 /** Zoho's access-token shape, `1000.<32 hex>.<32 hex>` (reference §2.1). */
 export function newTokenString(): string {
   return `1000.${randomBytes(16).toString('hex')}.${randomBytes(16).toString('hex')}`;
@@ -56,7 +69,7 @@ export class TokenService {
 
   /** Resolves a bearer token; unknown, expired and revoked tokens are INVALID_TOKEN (CONTRACT.md "Auth"). */
   async authenticate(token: string, now = new Date()): Promise<Principal> {
-    const record = await this.store.findToken(hashToken(token));
+    const record = await this.store.findToken(hashOfPresented(token));
     if (!record || record.revokedAt || (record.expiresAt && record.expiresAt <= now)) throw Errors.invalidToken();
     const user = await this.store.getUser(record.orgId, record.userId);
     if (!user || !user.active) throw Errors.invalidToken();

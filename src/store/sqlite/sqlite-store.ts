@@ -49,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly readCache = new Map<string, { version: string; value: unknown }>();
   private localWrites = 0;
+  private dataVersionNow: number | null = null;
   private readonly writer: SqliteWriter | null;
   private readonly callbacks: SqliteCallbackQueue;
 
@@ -67,8 +68,9 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
-    // The connection that writes records gets a 32 MB page cache, to keep a large import's unique
-    // indexes in memory; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB.)
+    // The connection that writes records gets a 16 MB page cache, for a large import's unique
+    // indexes; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB. Pages past
+    // the cache come from the OS's file cache: a bigger cache bought little and cost peak memory.)
     this.db.pragma(`cache_size = -${(options.cacheMb ?? 8) * 1024}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
@@ -98,13 +100,27 @@ export class SqliteStore implements Store {
    * `localWrites` when this one writes. An idle server answers job details without a query.
    */
   private cached<T>(key: string, load: () => T): T {
-    const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.localWrites}`;
+    const version = `${this.dataVersion()}:${this.localWrites}`;
     const hit = this.readCache.get(key);
     if (hit && hit.version === version) return hit.value as T;
     const value = load();
     if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
     this.readCache.set(key, { version, value });
     return value;
+  }
+
+  /**
+   * Other connections' commits, read once per turn of the event loop: the reads of one request
+   * (token, user, job) then cost one pragma, and see the database as of that turn's start.
+   */
+  private dataVersion(): number {
+    if (this.dataVersionNow === null) {
+      this.dataVersionNow = this.db.pragma('data_version', { simple: true }) as number;
+      setImmediate(() => {
+        this.dataVersionNow = null;
+      });
+    }
+    return this.dataVersionNow;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 /** Entry of the SQLite writer thread: applies batch commits one after another, in order. */
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer-thread.js runs as a worker thread');
-const store = new SqliteStore((workerData as { file: string }).file, { cacheMb: 32 });
+const store = new SqliteStore((workerData as { file: string }).file, { cacheMb: 16 });
 
 port.on('message', (m: WriterRequest) => {
   let reply: WriterReply;
