@@ -15,7 +15,7 @@ export class SqliteWriter {
   private nextId = 0;
 
   constructor(file: string) {
-    this.thread = new Worker(threadEntry(import.meta.url, 'sqlite-writer-thread.js'), { workerData: { file } });
+    this.thread = new Worker(threadEntry(import.meta.url, 'sqlite-writer-thread.js'), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.thread.on('message', (m: WriterReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
