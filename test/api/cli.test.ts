@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,64 @@ describe('bulkwright token', () => {
     const bad = cli('token', 'create', '--data-dir', dataDir, '--expires-in', 'soon');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--expires-in takes a whole number of seconds above 0');
+  });
+});
+
+describe('bulkwright field add', () => {
+  it('adds a field that the running server maps and stores at once, keeping older records', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, creds.access_token);
+    const added = cli('field', 'add', '--data-dir', dataDir, '--module', 'Leads', '--api-name', 'Loyalty_Tier', '--type', 'picklist', '--picklist', 'Gold,Silver');
+    expect(added.status).toBe(0);
+    expect(added.stderr).toBe('added Leads.Loyalty_Tier (picklist) to 1 org\n');
+
+    const fields = await fetch(`${baseUrl}/crm/v2.1/settings/fields?module=Leads`, { headers: api.auth() });
+    const tier = ((await fields.json()) as { fields: { api_name: string; data_type: string }[] }).fields.find((f) => f.api_name === 'Loyalty_Tier');
+    expect(tier?.data_type).toBe('picklist');
+
+    const fileId = await api.uploadFileId(await zipCsv('tiers.csv', 'Last_Name,Email,Loyalty_Tier\nTiered,tiered@example.com,Gold\n'));
+    const jobId = await api.createJobId({ operation: 'insert', resource: [{ type: 'data', module: { api_name: 'Leads' }, file_id: fileId }] });
+    const job = await api.waitForJob(jobId);
+    expect((job.resource as { file: { added_count: number } }[])[0]?.file.added_count).toBe(1);
+    const found = await fetch(`${baseUrl}/crm/v2.1/Leads/search?email=tiered@example.com`, { headers: api.auth() });
+    expect(((await found.json()) as { data: Record<string, unknown>[] }).data[0]?.Loyalty_Tier).toBe('Gold');
+  });
+
+  it('refuses a field that exists, with a message and a non-zero exit', () => {
+    const again = cli('field', 'add', '--data-dir', dataDir, '--module', 'Leads', '--api-name', 'Email', '--type', 'email');
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toContain('Leads already has a field Email');
+  });
+});
+
+describe('bulkwright serve --schema', () => {
+  it('creates the custom modules and fields a YAML schema declares', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-schema-'));
+    const schema = path.join(dir, 'schema.yaml');
+    await writeFile(schema, 'modules:\n  - api_name: Projects\n    fields:\n      - api_name: Project_Name\n        data_type: text\n        mandatory: true\n        unique: true\n      - api_name: Budget\n        data_type: currency\n');
+    const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--schema', schema], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout?.on('data', (c: Buffer) => {
+          out += c.toString('utf8');
+          const m = /listening on (\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const creds = JSON.parse(await readFile(path.join(dir, 'data', 'dev-credentials.json'), 'utf8')) as Credentials;
+      const res = await fetch(`${url}/crm/v2.1/settings/fields?module=Projects`, { headers: { authorization: `Zoho-oauthtoken ${creds.access_token}` } });
+      const fields = ((await res.json()) as { fields: { api_name: string; data_type: string; system_mandatory: boolean }[] }).fields;
+      expect(fields.map((f) => [f.api_name, f.data_type, f.system_mandatory])).toEqual([
+        ['Owner', 'ownerlookup', false], ['Project_Name', 'text', true], ['Budget', 'currency', false],
+      ]);
+    } finally {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
