@@ -26,8 +26,22 @@ function covers(granted: string, wanted: string): boolean {
 
 /** True when any granted scope covers any of the acceptable ones. */
 export function hasAnyScope(granted: readonly string[], acceptable: readonly string[]): boolean {
-  return acceptable.some((a) => granted.some((g) => covers(g, a)));
+  // Memoised per granted list (a cached token keeps the same array) and route scope list: every
+  // request checks the same pair, and splitting scope names showed in job-details profiles.
+  let answers = memo.get(granted);
+  if (!answers) {
+    answers = new WeakMap();
+    memo.set(granted, answers);
+  }
+  let answer = answers.get(acceptable);
+  if (answer === undefined) {
+    answer = acceptable.some((a) => granted.some((g) => covers(g, a)));
+    answers.set(acceptable, answer);
+  }
+  return answer;
 }
+
+const memo = new WeakMap<readonly string[], WeakMap<readonly string[], boolean>>();
 
 export const SCOPES = {
   upload: ['ZohoFiles.files.ALL', 'ZohoCRM.bulk.ALL'],
