@@ -163,7 +163,12 @@ describe('bulkwright serve --schema', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-schema-'));
     const schema = path.join(dir, 'schema.yaml');
     await writeFile(schema, 'modules:\n  - api_name: Projects\n    fields:\n      - api_name: Project_Name\n        data_type: text\n        mandatory: true\n        unique: true\n      - api_name: Budget\n        data_type: currency\n');
-    const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--schema', schema], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own SQLite data dir, whatever the backend of this run: the file shared by the other
+    // processes of this test file already has an org, so no credentials would be written for it.
+    const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--schema', schema], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: '' },
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
