@@ -71,7 +71,15 @@ export async function openStores(config: Config, options: { writerThread?: boole
 }
 
 /** The composition root: stores → services → worker → HTTP app. */
-export async function createBulkwright(config: Config, schema: readonly ModuleSpec[] = []): Promise<Bulkwright> {
+/**
+ * @param options.onJobThreadFailure called when the job thread dies (`serve` exits, so that a
+ * supervisor restarts it rather than the server accepting jobs nothing will run).
+ */
+export async function createBulkwright(
+  config: Config,
+  schema: readonly ModuleSpec[] = [],
+  options: { onJobThreadFailure?: (e: Error) => void } = {},
+): Promise<Bulkwright> {
   const { store, blobs } = await openStores(config);
   const tokens = new TokenService(store);
   const setup = await new SetupService(store, tokens).ensureOrg({
@@ -128,7 +136,7 @@ export async function createBulkwright(config: Config, schema: readonly ModuleSp
       if (!config.publicUrl) baseUrl = listening;
       if (config.worker.enabled) {
         processing = config.worker.mode === 'thread'
-          ? startThreadedJobProcessing(config, baseUrl, log)
+          ? startThreadedJobProcessing(config, baseUrl, log, options.onJobThreadFailure)
           : startJobProcessing(config, { store, blobs }, baseUrl, log);
       }
       return listening;

@@ -38,7 +38,12 @@ export function serveCommand(): Command {
         benchRoutes: opts.benchRoutes === true,
       });
       const schema = opts.schema ? await readSchemaFile(opts.schema) : [];
-      const bw = await createBulkwright(config, schema);
+      const bw = await createBulkwright(config, schema, {
+        onJobThreadFailure: (e) => {
+          process.stderr.write(`the job thread failed, stopping: ${e.stack ?? e.message}\n`);
+          process.exit(1);
+        },
+      });
       const url = await bw.listen();
       const credentials = path.join(config.dataDir, 'dev-credentials.json');
       if (bw.setup.token) await writeCredentials(credentials, bw.setup, bw.setup.token, url);

@@ -31,6 +31,8 @@ export interface BatchResult {
 interface InFlightBatch {
   readonly batch: number;
   readonly keys: ReadonlyMap<string, StoredRecord>;
+  /** Unique-field values of the records the batch wrote, by record id, as they stand after it. */
+  readonly touched: ReadonlyMap<string, Readonly<Record<string, CellValue>>>;
   readonly owners: ReadonlyMap<string, ReadonlyMap<string, string | null>>;
 }
 
@@ -135,6 +137,8 @@ export class BatchProcessor {
     const inserts: RecordInsert[] = [];
     const updates: RecordUpdate[] = [];
     const addedByKey = new Map<string, StoredRecord>();
+    const touched = new Map<string, Record<string, CellValue>>();
+    const insertedNow = new Map<string, RecordInsert>();
     for (const p of prepared) {
       if (p.refused !== null) {
         outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
@@ -146,7 +150,10 @@ export class BatchProcessor {
       let mode: 'insert' | 'update';
       if (this.plan.operation === 'update') {
         mode = 'update';
-        if (!matched) errors.push({ code: p.matchKey === null ? 'MANDATORY_NOT_FOUND' : 'RESOURCE_NOT_FOUND', field: this.plan.findBy });
+        // A find_by cell that is itself invalid already says why the row has no match.
+        if (!matched && !errors.some((e) => e.field === this.plan.findBy)) {
+          errors.push({ code: p.matchKey === null ? 'MANDATORY_NOT_FOUND' : 'RESOURCE_NOT_FOUND', field: this.plan.findBy });
+        }
       } else if (this.plan.operation === 'upsert') {
         mode = matched ? 'update' : 'insert';
       } else {
@@ -154,9 +161,11 @@ export class BatchProcessor {
         if (matched) errors.push({ code: 'DUPLICATE_DATA', field: this.plan.findBy });
       }
       const recordId = mode === 'update' && matched ? matched.id : candidateId;
+      // The record as earlier rows left it (this batch, then batches still being written, then the store).
+      const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.values : undefined;
 
       for (const [apiName, ref] of p.refs) {
-        const resolved = refs.get(`${apiName}\u0000${ref.findBy}\u0000${ref.key.toLowerCase()}`);
+        const resolved = refs.get(`${apiName}\u0000${ref.findBy}\u0000${foldKey(ref.key)}`);
         if (resolved) p.values.set(apiName, resolved);
         else errors.push({ code: 'INVALID_DATA', field: apiName });
       }
@@ -181,7 +190,7 @@ export class BatchProcessor {
       for (const f of this.uniqueFields) {
         const v = p.values.get(f.apiName);
         if (!p.values.has(f.apiName)) continue;
-        const previous = matched?.values[f.apiName];
+        const previous = current?.[f.apiName];
         if (mode === 'update' && previous !== undefined && previous !== null) taken.set(f.apiName, norm(previous), null);
         if (v !== undefined && v !== null) taken.set(f.apiName, norm(v), recordId);
       }
@@ -189,17 +198,26 @@ export class BatchProcessor {
       if (mode === 'insert') {
         const values: Record<string, CellValue> = { Owner: actor, Created_Time: now, Modified_Time: now, Created_By: actor, Modified_By: actor };
         for (const [k, v] of p.values) if (v !== null || k !== 'Owner') values[k] = v;
-        inserts.push({ id: recordId, values });
+        const insert = { id: recordId, values };
+        inserts.push(insert);
+        insertedNow.set(recordId, insert);
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values });
+        touched.set(recordId, values);
         outcomes.push({ status: 'ADDED', recordId, errors: NO_ERRORS });
       } else {
         const values: Record<string, CellValue> = { Modified_Time: now, Modified_By: actor };
-        for (const [k, v] of p.values) values[k] = v;
-        updates.push({ id: recordId, values });
+        // An empty Owner cell leaves the owner as it is: a record always has one.
+        for (const [k, v] of p.values) if (v !== null || k !== 'Owner') values[k] = v;
+        // A record this batch inserts takes the update into its insert: stores apply a batch's
+        // updates before its inserts (so a unique value an update frees is free for an insert).
+        const insert = insertedNow.get(recordId);
+        if (insert) Object.assign(insert.values, values);
+        else updates.push({ id: recordId, values });
+        touched.set(recordId, { ...(current ?? {}), ...values });
         outcomes.push({ status: 'UPDATED', recordId, errors: NO_ERRORS });
       }
     }
-    this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, owners: taken.changes });
+    this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, touched, owners: taken.changes });
     return { outcomes, inserts, updates, newPicklistValues: this.newPicklistValues };
   }
 
@@ -256,6 +274,14 @@ export class BatchProcessor {
       return v;
     });
     return out.join(';');
+  }
+
+  private inFlightTouched(id: string): Readonly<Record<string, CellValue>> | undefined {
+    for (let i = this.inFlight.length - 1; i >= 0; i--) {
+      const hit = (this.inFlight[i] as InFlightBatch).touched.get(id);
+      if (hit) return hit;
+    }
+    return undefined;
   }
 
   private inFlightKey(key: string): StoredRecord | undefined {
@@ -334,7 +360,7 @@ export class BatchProcessor {
       if (isUserField(w.field)) {
         for (const key of w.keys) {
           const user = w.findBy === 'email' ? this.usersByEmail.get(key.toLowerCase()) : this.usersById.get(key);
-          if (user) out.set(`${k}\u0000${key.toLowerCase()}`, user.id);
+          if (user) out.set(`${k}\u0000${foldKey(key)}`, user.id);
         }
         continue;
       }

@@ -52,10 +52,12 @@ export class CsvRecordReader {
     while (pos < n) {
       const start = pos;
       const fields: string[] = [];
+      let quotedAny = false;
       let complete = false;
       for (;;) {
         // One field starting at pos.
         if (pos < n && s.charCodeAt(pos) === 34 /* " */) {
+          quotedAny = true;
           let value = '';
           let from = pos + 1;
           let closed = false;
@@ -126,7 +128,8 @@ export class CsvRecordReader {
         complete = true;
         break;
       }
-      if (complete && !(fields.length === 1 && fields[0] === '')) out.push(fields);
+      // A blank line is skipped; `""` alone on a line is a record with one empty field.
+      if (complete && !(fields.length === 1 && fields[0] === '' && !quotedAny)) out.push(fields);
     }
     return pos;
   }

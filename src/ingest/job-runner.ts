@@ -86,15 +86,7 @@ export class JobRunner {
         progress = await this.runResource(job, i, { org, modules, encoding: claimed.requestedEncoding ?? file.encoding, file }, workerId, stopping);
       } catch (e) {
         if (e instanceof LeaseLostError || e instanceof JobPaused) throw e;
-        const reason = e instanceof Error ? e.message : String(e);
-        this.o.log('error', `job ${job.id} resource ${i} failed: ${reason}`);
-        const failed = { ...(await this.currentProgress(job.id, org.id, i)), status: 'FAILED' as const, code: 'CANNOT_PROCESS' };
-        job = withProgress(job, i, failed);
-        job = { ...job, status: 'FAILED', failure: reason };
-        job = { ...job, resources: job.resources.map((r) => (r.progress.status === 'ADDED' ? { ...r, progress: { ...r.progress, status: 'SKIPPED', code: 'SKIPPED' } } : r)) };
-        const callback = await this.callbackOf(job, org.timeZone);
-        await store.finishResource(job.id, workerId, i, failed, { status: 'FAILED', resultKey: null, failure: reason, at: new Date(), callback });
-        return job;
+        return this.fail(job, i, org, workerId, e instanceof Error ? e.message : String(e));
       }
       job = withProgress(job, i, progress);
       if (!isLast) {
@@ -102,14 +94,19 @@ export class JobRunner {
         continue;
       }
       const zipKey = resultZipKey(job.id);
-      await writeResultZip(
-        this.o.blobs,
-        zipKey,
-        job.resources.map((r, k) => ({
-          name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
-          key: resultCsvKey(job.id, k),
-        })),
-      );
+      try {
+        await writeResultZip(
+          this.o.blobs,
+          zipKey,
+          job.resources.map((r, k) => ({
+            name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
+            key: resultCsvKey(job.id, k),
+          })),
+        );
+      } catch (e) {
+        // A job that cannot finish must end, not go back to the queue to fail again at once.
+        return this.fail(job, i, org, workerId, `the result file could not be written: ${e instanceof Error ? e.message : String(e)}`);
+      }
       const at = new Date();
       job = { ...job, status: 'COMPLETED', resultKey: zipKey, finishedTime: at };
       const callback = await this.callbackOf(job, org.timeZone);
@@ -123,6 +120,20 @@ export class JobRunner {
     if (!job.callback) return null;
     const [id] = (await this.o.store.allocateIds(1)) as [string];
     return { id, jobId: job.id, url: job.callback.url, body: this.renderFinal(job, timeZone), attempts: 0 };
+  }
+
+  /** Ends the job FAILED at resource i (CANNOT_PROCESS), later resources SKIPPED. */
+  private async fail(job: Job, i: number, org: { id: string; timeZone: string }, workerId: string, reason: string): Promise<Job> {
+    this.o.log('error', `job ${job.id} resource ${i} failed: ${reason}`);
+    const failed = { ...(await this.currentProgress(job.id, org.id, i)), status: 'FAILED' as const, code: 'CANNOT_PROCESS' };
+    let ended: Job = { ...withProgress(job, i, failed), status: 'FAILED', failure: reason };
+    ended = {
+      ...ended,
+      resources: ended.resources.map((r) => (r.progress.status === 'ADDED' ? { ...r, progress: { ...r.progress, status: 'SKIPPED', code: 'SKIPPED' } } : r)),
+    };
+    const callback = await this.callbackOf(ended, org.timeZone);
+    await this.o.store.finishResource(job.id, workerId, i, failed, { status: 'FAILED', resultKey: null, failure: reason, at: new Date(), callback });
+    return ended;
   }
 
   private async currentProgress(jobId: string, orgId: string, i: number): Promise<ResourceProgress> {

@@ -47,16 +47,24 @@ export async function writeResultZip(
   entries: readonly { readonly name: string; readonly key: string }[],
 ): Promise<number> {
   const zip = new yazl.ZipFile();
+  const out = new PassThrough();
+  // yazl listens to none of its inputs' errors: route them (a result CSV gone missing) into the
+  // stream being written, so the write fails instead of the thread.
+  const fail = (e: Error): void => {
+    out.destroy(e);
+  };
   const names = new Set<string>();
   for (const e of entries) {
     let name = e.name;
     for (let n = 2; names.has(name); n++) name = e.name.replace(/(\.csv)?$/i, `-${n}$1`);
     names.add(name);
+    const source = blobs.createReadStream(e.key);
+    source.on('error', fail);
     // Fastest deflate: a result CSV still shrinks several times, in a third of the default's time.
-    zip.addReadStream(blobs.createReadStream(e.key), name, { compressionLevel: 1 });
+    zip.addReadStream(source, name, { compressionLevel: 1 });
   }
   zip.end();
-  const out = new PassThrough();
+  zip.outputStream.on('error', fail);
   zip.outputStream.pipe(out);
   const { size } = await blobs.write(zipKey, out);
   return size;

@@ -5,7 +5,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import { decodeSample, detectEncoding } from './charset.js';
 import { readCsvRecords, readHead } from './csv-source.js';
 import { detectDelimiter } from './delimiter.js';
-import { isCsvName, openZipBlob } from './zip-source.js';
+import { isCsvName, openZipBlob, TooManyZipEntriesError } from './zip-source.js';
 
 export interface CsvInspection {
   readonly csvName: string;
@@ -24,9 +24,11 @@ export function looksLikeZip(head: Buffer): boolean {
   return head.length >= 4 && (head.subarray(0, 4).equals(ZIP_MAGIC) || head.subarray(0, 4).equals(EMPTY_ZIP_MAGIC));
 }
 
-function isAscii(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) if ((buf[i] as number) >= 0x80) return false;
-  return true;
+const MAX_ASCII_SCAN = 64 * 1024 * 1024;
+
+function firstHighByte(buf: Buffer): number {
+  for (let i = 0; i < buf.length; i++) if ((buf[i] as number) >= 0x80) return i;
+  return -1;
 }
 
 /**
@@ -36,6 +38,7 @@ function isAscii(buf: Buffer): boolean {
  */
 async function firstNonAsciiWindow(entry: Readable, head: Buffer): Promise<Buffer> {
   let carry = Buffer.alloc(0);
+  let scanned = 0;
   let window: Buffer[] | null = null;
   let size = 0;
   try {
@@ -45,9 +48,13 @@ async function firstNonAsciiWindow(entry: Readable, head: Buffer): Promise<Buffe
         size += (chunk as Buffer).length;
       } else {
         const buf = Buffer.concat([carry, chunk as Buffer]);
-        const at = buf.findIndex((b) => b >= 0x80);
+        const at = firstHighByte(buf);
         if (at < 0) {
           carry = buf.subarray(Math.max(0, buf.length - 1024));
+          // Past this much plain ASCII the file is read as UTF-8 (ASCII is valid UTF-8), rather
+          // than inflating a huge entry on the thread that answers HTTP.
+          scanned += (chunk as Buffer).length;
+          if (scanned > MAX_ASCII_SCAN) break;
           continue;
         }
         window = [buf.subarray(Math.max(0, at - 1024))];
@@ -70,13 +77,15 @@ export async function inspectUpload(blobs: BlobStore, key: string, size: number,
   try {
     zip = await openZipBlob(blobs, key, size);
   } catch (e) {
+    if (e instanceof TooManyZipEntriesError) throw Errors.fileNotSupported(`${e.message}; it must hold one CSV file`, {});
     throw Errors.fileNotSupported(`the zip file could not be read: ${e instanceof Error ? e.message : String(e)}`, {});
   }
   try {
     const csvs = zip.entries.filter((e) => isCsvName(e.name));
     if (zip.entries.length === 0) throw Errors.fileNotSupported('the zip file is empty; it must hold one CSV file', {});
     if (csvs.length === 0) {
-      throw Errors.fileNotSupported(`the zip file holds no CSV file (found ${zip.entries.map((e) => e.name).join(', ')})`, {});
+      const found = zip.entries.slice(0, 5).map((e) => e.name).join(', ');
+      throw Errors.fileNotSupported(`the zip file holds no CSV file (found ${found}${zip.entries.length > 5 ? ', …' : ''})`, {});
     }
     if (csvs.length > 1) {
       throw Errors.fileNotSupported(
@@ -87,7 +96,7 @@ export async function inspectUpload(blobs: BlobStore, key: string, size: number,
     const csv = csvs[0] as (typeof csvs)[number];
     const csvName = csv.name.split('/').pop() ?? csv.name;
     const head = await readHead(await zip.openEntry(csv), SAMPLE_BYTES);
-    const encoding = detectEncoding(isAscii(head) && head.length === SAMPLE_BYTES ? await firstNonAsciiWindow(await zip.openEntry(csv), head) : head);
+    const encoding = detectEncoding(firstHighByte(head) < 0 && head.length === SAMPLE_BYTES ? await firstNonAsciiWindow(await zip.openEntry(csv), head) : head);
     const sample = head;
     const delimiter = detectDelimiter(decodeSample(sample, encoding));
 

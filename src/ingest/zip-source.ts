@@ -29,6 +29,11 @@ export interface OpenZip {
   close(): void;
 }
 
+/** More entries than a bulk-write zip has any use for: listing them all would be work for an attacker. */
+export const MAX_ZIP_ENTRIES = 1000;
+
+export class TooManyZipEntriesError extends Error {}
+
 /** Opens a zip blob and lists its file entries (directories and macOS resource forks left out). */
 export async function openZipBlob(blobs: BlobStore, key: string, size: number): Promise<OpenZip> {
   const zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blobs, key), size, {
@@ -40,6 +45,11 @@ export async function openZipBlob(blobs: BlobStore, key: string, size: number): 
   const entries: ZipEntryRef[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (entry: yauzl.Entry) => {
+      if (entries.length >= MAX_ZIP_ENTRIES) {
+        zip.close();
+        reject(new TooManyZipEntriesError(`the zip file holds more than ${MAX_ZIP_ENTRIES} files`));
+        return;
+      }
       const name = entry.fileName;
       const base = name.split('/').pop() ?? name;
       if (!name.endsWith('/') && !name.startsWith('__MACOSX/') && !base.startsWith('._')) {

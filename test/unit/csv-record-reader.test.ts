@@ -39,6 +39,10 @@ describe('CsvRecordReader', () => {
     expect(readAll('a\n\n\r\nb\n')).toEqual([['a'], ['b']]);
   });
 
+  it('keeps a line holding only a quoted empty field, a record of one empty value', () => {
+    expect(readAll('Last_Name\n""\nBoyle\n')).toEqual([['Last_Name'], [''], ['Boyle']]);
+  });
+
   it('keeps a quote inside an unquoted field as text', () => {
     expect(readAll('5" screen,x\n')).toEqual([['5" screen', 'x']]);
   });

@@ -105,8 +105,10 @@ export class PgJobQueue {
     const table = await this.catalog.recordTable(b.moduleId);
     await withTransaction(this.pool, async (c) => {
       await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
-      await table.insert(c, b.inserts);
+      // Updates first: a unique value an update frees may be taken by an insert of the same batch
+      // (the batch processor folds updates of records it inserts into their inserts).
       await table.update(c, b.updates);
+      await table.insert(c, b.inserts);
       await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
     });
   }

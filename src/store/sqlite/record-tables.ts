@@ -82,6 +82,15 @@ function indexSql(table: string, f: ColumnField): string[] {
   return [];
 }
 
+const MAX_ROW_ID = 9_223_372_036_854_775_807n;
+
+/** A record id as SQLite's integer key, or null for text no record id can be (too long, too large). */
+function asRowId(text: string): bigint | null {
+  if (!/^\d{1,19}$/.test(text)) return null;
+  const n = BigInt(text);
+  return n <= MAX_ROW_ID ? n : null;
+}
+
 function keyValue(v: CellValue | undefined): string | null {
   return v === undefined || v === null ? null : foldKey(v);
 }
@@ -199,7 +208,7 @@ export class RecordTable {
     // A name field without a key column (no lookup points at this module) is still compared
     // ignoring case, through the fold() SQL function: correct, though a scan.
     const folded = keyCol !== undefined || this.fieldsByName.get(field)?.isNameField === true;
-    const bind = field === 'id' ? keys.filter((k) => /^\d{1,19}$/.test(k)).map((k) => BigInt(k)) : folded ? keys.map((k) => foldKey(k)) : [...keys];
+    const bind = field === 'id' ? keys.map(asRowId).filter((k): k is bigint => k !== null) : folded ? keys.map((k) => foldKey(k)) : [...keys];
     const column = keyCol ? quoteIdent(keyCol) : folded ? `fold(${quoteIdent(field)})` : quoteIdent(field);
     for (let i = 0; i < bind.length; i += FIND_CHUNK) {
       const chunk = bind.slice(i, i + FIND_CHUNK);
@@ -215,7 +224,7 @@ export class RecordTable {
   }
 
   get(id: string): StoredRecord | null {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (asRowId(id) === null) return null;
     const row = this.db.prepare(`SELECT * FROM ${this.table} WHERE "id" = ?`).safeIntegers(true).get(BigInt(id)) as
       | Record<string, unknown>
       | undefined;
@@ -249,7 +258,7 @@ export class RecordTable {
     const col = quoteIdent(c.field);
     const f = this.fieldsByName.get(c.field);
     const isText = c.field !== 'id' && (!f || sqlType(f.dataType) === 'TEXT');
-    const bind = (v: string): unknown => (c.field === 'id' ? (/^\d{1,19}$/.test(v) ? BigInt(v) : -1n) : isText ? v : Number(v));
+    const bind = (v: string): unknown => (c.field === 'id' ? asRowId(v) ?? -1n : isText ? v : Number(v));
     const nocase = isText ? ' COLLATE NOCASE' : '';
     const one = (op: string): string => {
       params.push(bind(c.values[0] ?? ''));

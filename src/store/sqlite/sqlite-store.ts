@@ -154,8 +154,8 @@ export class SqliteStore implements Store {
   private allocateIdsSync(count: number): string[] {
     if (this.idBlock.end - this.idBlock.next < BigInt(count)) {
       const size = BigInt(Math.max(count, ID_BLOCK));
-      const row = this.db
-        .prepare("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
+      const row = this
+        .sql("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
         .get(size) as Row;
       const end = BigInt(str(row.value)) + 1n;
       if (end > ID_COUNTER_SPAN) throw new Error('id space exhausted');
@@ -183,8 +183,8 @@ export class SqliteStore implements Store {
       if (options.onlyIfFirst && this.sql('SELECT 1 FROM orgs LIMIT 1').get()) return false;
       const { org, admin } = input;
       this.sql('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
-      this.db
-        .prepare('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
+      this
+        .sql('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
       for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
       this.ensureNameKeysSync(org.id);
@@ -255,8 +255,8 @@ export class SqliteStore implements Store {
   private createModuleSync(orgId: string, spec: ModuleSpec, custom: boolean): void {
     const [moduleId] = this.allocateIdsSync(1) as [string];
     const table = `rec_${moduleId}`;
-    this.db
-      .prepare('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this
+      .sql('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(moduleId, orgId, spec.apiName, spec.singularLabel, spec.pluralLabel, custom ? 1 : 0, table);
     spec.fields.forEach((f, i) => this.insertField(moduleId, f, i));
     for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false, isNameField: f.isNameField ?? false })))) {
@@ -266,8 +266,8 @@ export class SqliteStore implements Store {
 
   private insertField(moduleId: string, f: FieldSpec, position: number): void {
     const [fieldId] = this.allocateIdsSync(1) as [string];
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
           picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -287,8 +287,8 @@ export class SqliteStore implements Store {
   }
 
   async saveToken(t: AccessToken): Promise<void> {
-    this.db
-      .prepare('INSERT INTO tokens (hash, org_id, user_id, scopes, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this
+      .sql('INSERT INTO tokens (hash, org_id, user_id, scopes, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(t.hash, t.orgId, t.userId, JSON.stringify(t.scopes), t.label, t.createdAt.getTime(), t.expiresAt?.getTime() ?? null,
         t.revokedAt?.getTime() ?? null);
   }
@@ -309,8 +309,8 @@ export class SqliteStore implements Store {
   }
 
   async saveOAuthClient(c: OAuthClient): Promise<void> {
-    this.db
-      .prepare('INSERT INTO oauth_clients (id, secret_hash, org_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    this
+      .sql('INSERT INTO oauth_clients (id, secret_hash, org_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(c.id, c.secretHash, c.orgId, c.userId, c.name, c.createdAt.getTime());
   }
 
@@ -322,8 +322,8 @@ export class SqliteStore implements Store {
   }
 
   async saveOAuthGrant(g: OAuthGrant): Promise<void> {
-    this.db
-      .prepare('INSERT INTO oauth_grants (hash, kind, client_id, scopes, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this
+      .sql('INSERT INTO oauth_grants (hash, kind, client_id, scopes, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(g.hash, g.kind, g.clientId, JSON.stringify(g.scopes), g.expiresAt?.getTime() ?? null, g.usedAt?.getTime() ?? null, g.createdAt.getTime());
   }
 
@@ -362,8 +362,8 @@ export class SqliteStore implements Store {
   }
 
   async saveFile(f: UploadedFile): Promise<void> {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO files (id, org_id, user_id, blob_key, size, sha256, upload_name, csv_name, header, delimiter, encoding, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -383,8 +383,8 @@ export class SqliteStore implements Store {
 
   async createJob(job: Job): Promise<void> {
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this
+        .sql(
           `INSERT INTO jobs (id, org_id, created_by_id, created_by_name, created_at, operation, ignore_empty, requested_encoding,
             callback_url, status, specs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -445,12 +445,12 @@ export class SqliteStore implements Store {
 
   async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
     this.db.transaction(() => {
-      const changed = this.db
-        .prepare("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
+      const changed = this
+        .sql("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
         .run(characterEncoding, jobId, workerId).changes;
       if (changed !== 1) throw new LeaseLostError(jobId);
-      this.db
-        .prepare("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = ? AND idx = ?")
+      this
+        .sql("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = ? AND idx = ?")
         .run(jobId, resourceIndex);
     })();
   }
@@ -462,11 +462,15 @@ export class SqliteStore implements Store {
 
   /** One transaction: the lease check, the records, the counters and the checkpoint. */
   commitBatchSync(b: BatchCommit): void {
-    const table = this.recordTable(b.moduleId);
     this.db.transaction(() => {
+      // The table's layout is read inside the transaction, so a schema change committed just
+      // before cannot leave a new key column unfilled.
+      const table = this.recordTable(b.moduleId);
       this.holdLease(b.jobId, b.workerId, b.now.getTime() + b.leaseMs);
-      table.insert(b.inserts);
+      // Updates first: a unique value an update frees may be taken by an insert of the same batch
+      // (the batch processor folds updates of records it inserts into their inserts).
       table.update(b.updates);
+      table.insert(b.inserts);
       this.writeProgress(b.jobId, b.resourceIndex, b.progress);
     })();
   }
@@ -482,8 +486,8 @@ export class SqliteStore implements Store {
       this.holdLease(jobId, workerId, null);
       this.writeProgress(jobId, resourceIndex, progress);
       if (job) {
-        this.db
-          .prepare('UPDATE jobs SET status = ?, result_key = ?, failure = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?')
+        this
+          .sql('UPDATE jobs SET status = ?, result_key = ?, failure = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?')
           .run(job.status, job.resultKey, job.failure, job.at.getTime(), jobId);
         if (job.status === 'FAILED') {
           this.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
@@ -502,8 +506,8 @@ export class SqliteStore implements Store {
   }
 
   private writeProgress(jobId: string, idx: number, p: ResourceProgress): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `UPDATE job_resources SET status = ?, code = ?, added = ?, updated = ?, skipped = ?, rows_done = ?, result_bytes = ?
          WHERE job_id = ? AND idx = ?`,
       )
