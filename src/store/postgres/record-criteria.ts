@@ -1,3 +1,4 @@
+import { COMPARISON_SQL } from '../criteria-sql.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey } from '../../domain/metadata.js';
 import { foldCase, numericParam, quoteIdent, type ColumnType } from './record-columns.js';
@@ -40,12 +41,13 @@ export function criteriaSql(
   };
   const one = (op: string): string => `${expr} ${op} ${bind(c.values[0] ?? '')}`;
   switch (c.operator) {
-    case 'equals': return one('=');
+    case 'equals':
+    case 'greater_than':
+    case 'greater_equal':
+    case 'less_than':
+    case 'less_equal':
+      return one(COMPARISON_SQL[c.operator]);
     case 'not_equal': return `(${one('<>')} OR ${col} IS NULL)`;
-    case 'greater_than': return one('>');
-    case 'greater_equal': return one('>=');
-    case 'less_than': return one('<');
-    case 'less_equal': return one('<=');
     case 'starts_with':
     case 'contains': {
       // SQLite's LIKE ignores ASCII case; fold both sides to get the same matches.

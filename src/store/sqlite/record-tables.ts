@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { COMPARISON_SQL } from '../criteria-sql.js';
 import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
@@ -265,12 +266,13 @@ export class RecordTable {
       return `${col}${nocase} ${op} ?`;
     };
     switch (c.operator) {
-      case 'equals': return one('=');
+      case 'equals':
+      case 'greater_than':
+      case 'greater_equal':
+      case 'less_than':
+      case 'less_equal':
+        return one(COMPARISON_SQL[c.operator]);
       case 'not_equal': return `(${one('<>')} OR ${col} IS NULL)`;
-      case 'greater_than': return one('>');
-      case 'greater_equal': return one('>=');
-      case 'less_than': return one('<');
-      case 'less_equal': return one('<=');
       case 'starts_with':
       case 'contains': {
         const escaped = (c.values[0] ?? '').replace(/[\\%_]/g, (m) => `\\${m}`);
