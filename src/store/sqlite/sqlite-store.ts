@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { randomInt } from 'node:crypto';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
@@ -24,21 +23,22 @@ import {
   type User,
 } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
-import { migrate } from './migrations.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
+import { SqliteAccounts } from './sqlite-accounts.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { addColumnSql, createRecordTableSql, nameKeySql, quoteIdent, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 const ID_BLOCK = 10_000;
-const READ_CACHE_LIMIT = 10_000;
 const str = (v: unknown): string => String(v);
 const optDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
 /** The embedded default store: one SQLite file in WAL mode (better-sqlite3, synchronous calls). */
 export class SqliteStore implements Store {
   readonly singleHost = true;
-  private readonly db: Database.Database;
+  private readonly c: SqliteConnection;
+  private readonly accounts: SqliteAccounts;
   private readonly modulesCache = new Map<string, ModuleDef[]>();
   private readonly tables = new Map<string, RecordTable>();
   private readonly tableNames = new Map<string, string>();
@@ -46,10 +46,6 @@ export class SqliteStore implements Store {
   /** Ids reserved for this connection: next to hand out and one past the last. */
   private idBlock = { next: 0n, end: 0n };
   private metadataVersion = '';
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly readCache = new Map<string, { version: string; value: unknown }>();
-  private localWrites = 0;
-  private dataVersionNow: number | null = null;
   private readonly writer: SqliteWriter | null;
   private readonly callbacks: SqliteCallbackQueue;
 
@@ -61,76 +57,40 @@ export class SqliteStore implements Store {
     private readonly file: string,
     options: { writerThread?: boolean; cacheMb?: number } = {},
   ) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode keeps commits atomic and durable against a process crash; only an OS crash
-    // can lose the last commits, which the checkpoint design tolerates (a batch is redone).
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    // The connection that writes records gets a 16 MB page cache, for a large import's unique
-    // indexes; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB. Pages past
-    // the cache come from the OS's file cache: a bigger cache bought little and cost peak memory.)
-    this.db.pragma(`cache_size = -${(options.cacheMb ?? 8) * 1024}`);
-    this.db.pragma('temp_store = MEMORY');
-    this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
-    migrate(this.db);
+    this.c = new SqliteConnection(file, options.cacheMb ?? 8);
+    this.accounts = new SqliteAccounts(this.c);
     // OR IGNORE, then read back: of processes opening a new data dir together, the first one's prefix wins.
-    this.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(randomInt(1_000_000, 9_000_000)));
-    this.idPrefix = Number((this.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row).value);
-    this.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
-    this.callbacks = new SqliteCallbackQueue(this.db);
+    this.c.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(randomInt(1_000_000, 9_000_000)));
+    this.idPrefix = Number((this.c.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row).value);
+    this.c.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
+    this.callbacks = new SqliteCallbackQueue(this.c.db);
     this.writer = options.writerThread ? new SqliteWriter(file) : null;
   }
 
-  /** Statements are compiled once per connection: preparing took a sixth of a job-details answer. */
-  private sql(text: string): Database.Statement {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.db.prepare(text);
-      this.statements.set(text, stmt);
-    }
-    if (!stmt.reader) this.localWrites++;
-    return stmt;
-  }
-
-  /**
-   * Reads that polls repeat (token, user, org, job) are answered from memory while nothing has
-   * written to the database since: `data_version` moves when another connection commits, and
-   * `localWrites` when this one writes. An idle server answers job details without a query.
-   */
-  private cached<T>(key: string, load: () => T): T {
-    const version = `${this.dataVersion()}:${this.localWrites}`;
-    const hit = this.readCache.get(key);
-    if (hit && hit.version === version) return hit.value as T;
-    const value = load();
-    if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
-    this.readCache.set(key, { version, value });
-    return value;
-  }
-
-  /**
-   * Other connections' commits, read once per turn of the event loop: the reads of one request
-   * (token, user, job) then cost one pragma, and see the database as of that turn's start.
-   */
-  private dataVersion(): number {
-    if (this.dataVersionNow === null) {
-      this.dataVersionNow = this.db.pragma('data_version', { simple: true }) as number;
-      setImmediate(() => {
-        this.dataVersionNow = null;
-      });
-    }
-    return this.dataVersionNow;
-  }
+  listOrgs = (): Promise<Org[]> => this.accounts.listOrgs();
+  getOrg = (orgId: string): Promise<Org | null> => this.accounts.getOrg(orgId);
+  getUser = (orgId: string, userId: string): Promise<User | null> => this.accounts.getUser(orgId, userId);
+  listUsers = (orgId: string): Promise<User[]> => this.accounts.listUsers(orgId);
+  saveToken = (t: AccessToken): Promise<void> => this.accounts.saveToken(t);
+  findToken = (hash: string): Promise<AccessToken | null> => this.accounts.findToken(hash);
+  listTokens = (orgId: string): Promise<AccessToken[]> => this.accounts.listTokens(orgId);
+  revokeToken = (hash: string, at: Date): Promise<boolean> => this.accounts.revokeToken(hash, at);
+  saveOAuthClient = (c: OAuthClient): Promise<void> => this.accounts.saveOAuthClient(c);
+  findOAuthClient = (id: string): Promise<OAuthClient | null> => this.accounts.findOAuthClient(id);
+  saveOAuthGrant = (g: OAuthGrant): Promise<void> => this.accounts.saveOAuthGrant(g);
+  findOAuthGrant = (hash: string): Promise<OAuthGrant | null> => this.accounts.findOAuthGrant(hash);
+  useOAuthGrant = (hash: string, at: Date): Promise<boolean> => this.accounts.useOAuthGrant(hash, at);
+  saveFile = (f: UploadedFile): Promise<void> => this.accounts.saveFile(f);
+  getFile = (orgId: string, fileId: string): Promise<UploadedFile | null> => this.accounts.getFile(orgId, fileId);
 
   async close(): Promise<void> {
     await this.writer?.close();
-    this.db.close();
+    this.c.db.close();
   }
 
   /** Drops cached modules and record tables when any connection changed metadata since. */
   private checkMetadata(): void {
-    const v = str((this.sql("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
+    const v = str((this.c.sql("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
     if (v !== this.metadataVersion) {
       this.modulesCache.clear();
       this.tables.clear();
@@ -139,7 +99,7 @@ export class SqliteStore implements Store {
   }
 
   private bumpMetadata(): void {
-    this.sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
+    this.c.sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
   }
 
   async allocateIds(count: number): Promise<string[]> {
@@ -154,7 +114,7 @@ export class SqliteStore implements Store {
   private allocateIdsSync(count: number): string[] {
     if (this.idBlock.end - this.idBlock.next < BigInt(count)) {
       const size = BigInt(Math.max(count, ID_BLOCK));
-      const row = this
+      const row = this.c
         .sql("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
         .get(size) as Row;
       const end = BigInt(str(row.value)) + 1n;
@@ -166,24 +126,13 @@ export class SqliteStore implements Store {
     return ids;
   }
 
-  async listOrgs(): Promise<Org[]> {
-    return (this.sql('SELECT * FROM orgs ORDER BY created_at').all() as Row[]).map(toOrg);
-  }
-
-  async getOrg(orgId: string): Promise<Org | null> {
-    return this.cached(`org:${orgId}`, () => {
-      const r = this.sql('SELECT * FROM orgs WHERE id = ?').get(orgId) as Row | undefined;
-      return r ? toOrg(r) : null;
-    });
-  }
-
   async createOrg(input: NewOrg, options: { readonly onlyIfFirst?: boolean } = {}): Promise<boolean> {
     // IMMEDIATE: the check and the insert happen under the write lock, so one of two processes starting together creates the org.
-    const created = this.db.transaction(() => {
-      if (options.onlyIfFirst && this.sql('SELECT 1 FROM orgs LIMIT 1').get()) return false;
+    const created = this.c.db.transaction(() => {
+      if (options.onlyIfFirst && this.c.sql('SELECT 1 FROM orgs LIMIT 1').get()) return false;
       const { org, admin } = input;
-      this.sql('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
-      this
+      this.c.sql('INSERT INTO orgs (id, name, time_zone, created_at) VALUES (?, ?, ?, ?)').run(org.id, org.name, org.timeZone, Date.now());
+      this.c
         .sql('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
       for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
@@ -196,15 +145,15 @@ export class SqliteStore implements Store {
   }
 
   async applySchema(orgId: string, plan: SchemaPlan): Promise<void> {
-    this.db.transaction(() => {
+    this.c.db.transaction(() => {
       this.bumpMetadata();
       for (const spec of plan.newModules) this.createModuleSync(orgId, spec, true);
       for (const { moduleApiName, field } of plan.newFields) {
-        const m = this.sql('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
-        const position = (this.sql('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
+        const m = this.c.sql('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
+        const position = (this.c.sql('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
         this.insertField(str(m.id), field, Number(position));
         for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false, isNameField: field.isNameField ?? false })) {
-          this.db.exec(sql);
+          this.c.db.exec(sql);
         }
         this.tables.delete(str(m.id));
       }
@@ -214,38 +163,38 @@ export class SqliteStore implements Store {
   }
 
   async addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void> {
-    this.db.transaction(() => {
-      const row = this.sql('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
+    this.c.db.transaction(() => {
+      const row = this.c.sql('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
       if (!row) return;
       const current = JSON.parse(str(row.picklist)) as string[];
       const added = values.filter((v) => !current.includes(v));
       if (added.length > 0) {
-        this.sql('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
+        this.c.sql('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
         this.bumpMetadata();
       }
     })();
-    const org = this.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+    const org = this.c.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
     if (org) this.modulesCache.delete(str(org.org_id));
   }
 
   /** Gives the name field of every module a lookup points at its key column, filled for existing records. */
   private ensureNameKeysSync(orgId: string): void {
-    const modules = this.sql('SELECT id, api_name, table_name FROM modules WHERE org_id = ?').all(orgId) as Row[];
+    const modules = this.c.sql('SELECT id, api_name, table_name FROM modules WHERE org_id = ?').all(orgId) as Row[];
     const targets = new Set(
-      (this.sql('SELECT DISTINCT lower(f.lookup_module) AS t FROM fields f JOIN modules m ON m.id = f.module_id WHERE m.org_id = ? AND f.lookup_module IS NOT NULL')
+      (this.c.sql('SELECT DISTINCT lower(f.lookup_module) AS t FROM fields f JOIN modules m ON m.id = f.module_id WHERE m.org_id = ? AND f.lookup_module IS NOT NULL')
         .all(orgId) as Row[]).map((r) => str(r.t)),
     );
     for (const m of modules.filter((x) => targets.has(str(x.api_name).toLowerCase()))) {
-      const name = this.sql("SELECT api_name, data_type FROM fields WHERE module_id = ? AND is_name = 1 AND data_type IN ('text', 'email', 'phone', 'website', 'picklist')")
+      const name = this.c.sql("SELECT api_name, data_type FROM fields WHERE module_id = ? AND is_name = 1 AND data_type IN ('text', 'email', 'phone', 'website', 'picklist')")
         .get(m.id) as Row | undefined;
       if (!name) continue;
       const table = str(m.table_name);
       const key = `_key_${str(name.api_name)}`;
-      const columns = (this.db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as Row[]).map((c) => str(c.name));
+      const columns = (this.c.db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as Row[]).map((c) => str(c.name));
       if (columns.includes(key)) continue;
-      for (const sql of nameKeySql(table, { apiName: str(name.api_name), dataType: 'text', unique: false, isNameField: true })) this.db.exec(sql);
-      const fill = this.db.prepare(`UPDATE ${quoteIdent(table)} SET ${quoteIdent(key)} = ? WHERE id = ?`);
-      for (const r of this.db.prepare(`SELECT id, ${quoteIdent(str(name.api_name))} AS v FROM ${quoteIdent(table)}`).safeIntegers(true).all() as Row[]) {
+      for (const sql of nameKeySql(table, { apiName: str(name.api_name), dataType: 'text', unique: false, isNameField: true })) this.c.db.exec(sql);
+      const fill = this.c.db.prepare(`UPDATE ${quoteIdent(table)} SET ${quoteIdent(key)} = ? WHERE id = ?`);
+      for (const r of this.c.db.prepare(`SELECT id, ${quoteIdent(str(name.api_name))} AS v FROM ${quoteIdent(table)}`).safeIntegers(true).all() as Row[]) {
         if (r.v !== null) fill.run(foldKey(String(r.v)), r.id);
       }
       this.tables.delete(str(m.id));
@@ -255,18 +204,18 @@ export class SqliteStore implements Store {
   private createModuleSync(orgId: string, spec: ModuleSpec, custom: boolean): void {
     const [moduleId] = this.allocateIdsSync(1) as [string];
     const table = `rec_${moduleId}`;
-    this
+    this.c
       .sql('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(moduleId, orgId, spec.apiName, spec.singularLabel, spec.pluralLabel, custom ? 1 : 0, table);
     spec.fields.forEach((f, i) => this.insertField(moduleId, f, i));
     for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false, isNameField: f.isNameField ?? false })))) {
-      this.db.exec(sql);
+      this.c.db.exec(sql);
     }
   }
 
   private insertField(moduleId: string, f: FieldSpec, position: number): void {
     const [fieldId] = this.allocateIdsSync(1) as [string];
-    this
+    this.c
       .sql(
         `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
           picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -275,79 +224,13 @@ export class SqliteStore implements Store {
         f.unique ? 1 : 0, f.readOnly ? 1 : 0, f.lookupModule ?? null, JSON.stringify(f.picklistValues ?? []), f.isNameField ? 1 : 0, position);
   }
 
-  async getUser(orgId: string, userId: string): Promise<User | null> {
-    return this.cached(`user:${orgId}:${userId}`, () => {
-      const r = this.sql('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, userId) as Row | undefined;
-      return r ? toUser(r) : null;
-    });
-  }
-
-  async listUsers(orgId: string): Promise<User[]> {
-    return (this.sql('SELECT * FROM users WHERE org_id = ? ORDER BY id').all(orgId) as Row[]).map(toUser);
-  }
-
-  async saveToken(t: AccessToken): Promise<void> {
-    this
-      .sql('INSERT INTO tokens (hash, org_id, user_id, scopes, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(t.hash, t.orgId, t.userId, JSON.stringify(t.scopes), t.label, t.createdAt.getTime(), t.expiresAt?.getTime() ?? null,
-        t.revokedAt?.getTime() ?? null);
-  }
-
-  async findToken(hash: string): Promise<AccessToken | null> {
-    return this.cached(`token:${hash}`, () => {
-      const r = this.sql('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
-      return r ? toToken(r) : null;
-    });
-  }
-
-  async listTokens(orgId: string): Promise<AccessToken[]> {
-    return (this.sql('SELECT * FROM tokens WHERE org_id = ? ORDER BY created_at').all(orgId) as Row[]).map(toToken);
-  }
-
-  async revokeToken(hash: string, at: Date): Promise<boolean> {
-    return this.sql('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL').run(at.getTime(), hash).changes === 1;
-  }
-
-  async saveOAuthClient(c: OAuthClient): Promise<void> {
-    this
-      .sql('INSERT INTO oauth_clients (id, secret_hash, org_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(c.id, c.secretHash, c.orgId, c.userId, c.name, c.createdAt.getTime());
-  }
-
-  async findOAuthClient(id: string): Promise<OAuthClient | null> {
-    const r = this.sql('SELECT * FROM oauth_clients WHERE id = ?').get(id) as Row | undefined;
-    return r
-      ? { id: str(r.id), secretHash: str(r.secret_hash), orgId: str(r.org_id), userId: str(r.user_id), name: str(r.name), createdAt: new Date(Number(r.created_at)) }
-      : null;
-  }
-
-  async saveOAuthGrant(g: OAuthGrant): Promise<void> {
-    this
-      .sql('INSERT INTO oauth_grants (hash, kind, client_id, scopes, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(g.hash, g.kind, g.clientId, JSON.stringify(g.scopes), g.expiresAt?.getTime() ?? null, g.usedAt?.getTime() ?? null, g.createdAt.getTime());
-  }
-
-  async findOAuthGrant(hash: string): Promise<OAuthGrant | null> {
-    const r = this.sql('SELECT * FROM oauth_grants WHERE hash = ?').get(hash) as Row | undefined;
-    return r
-      ? {
-          hash: str(r.hash), kind: str(r.kind) as OAuthGrant['kind'], clientId: str(r.client_id), scopes: JSON.parse(str(r.scopes)) as string[],
-          expiresAt: optDate(r.expires_at), usedAt: optDate(r.used_at), createdAt: new Date(Number(r.created_at)),
-        }
-      : null;
-  }
-
-  async useOAuthGrant(hash: string, at: Date): Promise<boolean> {
-    return this.sql('UPDATE oauth_grants SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(at.getTime(), hash).changes === 1;
-  }
-
   async listModules(orgId: string): Promise<ModuleDef[]> {
     this.checkMetadata();
     const cached = this.modulesCache.get(orgId);
     if (cached) return cached;
-    const modules = (this.sql('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
+    const modules = (this.c.sql('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
       this.tableNames.set(str(m.id), str(m.table_name));
-      const fields = (this.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
+      const fields = (this.c.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
       return {
         id: str(m.id),
         apiName: str(m.api_name),
@@ -361,36 +244,16 @@ export class SqliteStore implements Store {
     return modules;
   }
 
-  async saveFile(f: UploadedFile): Promise<void> {
-    this
-      .sql(
-        `INSERT INTO files (id, org_id, user_id, blob_key, size, sha256, upload_name, csv_name, header, delimiter, encoding, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(f.id, f.orgId, f.userId, f.blobKey, f.size, f.sha256, f.uploadName, f.csvName, JSON.stringify(f.header), f.delimiter,
-        f.encoding, f.createdTime.getTime());
-  }
-
-  async getFile(orgId: string, fileId: string): Promise<UploadedFile | null> {
-    const r = this.sql('SELECT * FROM files WHERE org_id = ? AND id = ?').get(orgId, fileId) as Row | undefined;
-    if (!r) return null;
-    return {
-      id: str(r.id), orgId: str(r.org_id), userId: str(r.user_id), blobKey: str(r.blob_key), size: Number(r.size),
-      sha256: str(r.sha256), uploadName: str(r.upload_name), csvName: str(r.csv_name), header: JSON.parse(str(r.header)) as string[],
-      delimiter: str(r.delimiter), encoding: str(r.encoding), createdTime: new Date(Number(r.created_at)),
-    };
-  }
-
   async createJob(job: Job): Promise<void> {
-    this.db.transaction(() => {
-      this
+    this.c.db.transaction(() => {
+      this.c
         .sql(
           `INSERT INTO jobs (id, org_id, created_by_id, created_by_name, created_at, operation, ignore_empty, requested_encoding,
             callback_url, status, specs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(job.id, job.orgId, job.createdBy.id, job.createdBy.name, job.createdTime.getTime(), job.operation, job.ignoreEmpty ? 1 : 0,
           job.requestedEncoding, job.callback?.url ?? null, job.status, JSON.stringify(job.resources.map((r) => r.spec)));
-      const insert = this.sql(
+      const insert = this.c.sql(
         `INSERT INTO job_resources (job_id, idx, status, code, added, updated, skipped, rows_done, result_bytes)
          VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0)`,
       );
@@ -399,15 +262,15 @@ export class SqliteStore implements Store {
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
-    return this.cached(`job:${orgId}:${jobId}`, () => this.db.transaction(() => {
-      const r = this.sql('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
+    return this.c.cached(`job:${orgId}:${jobId}`, () => this.c.db.transaction(() => {
+      const r = this.c.sql('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
       return r ? this.toJob(r) : null;
     })());
   }
 
   async listJobs(orgId: string, limit: number): Promise<Job[]> {
-    return this.db.transaction(() => {
-      const rows = this.sql('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
+    return this.c.db.transaction(() => {
+      const rows = this.c.sql('SELECT * FROM jobs WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(orgId, limit) as Row[];
       return rows.map((r) => this.toJob(r));
     })();
   }
@@ -415,41 +278,41 @@ export class SqliteStore implements Store {
   async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
     const t = now.getTime();
     const holders = ownerGone
-      ? (this.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= ?").all(t) as Row[])
+      ? (this.c.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= ?").all(t) as Row[])
       : [];
     const gone = holders.map((r) => str(r.lease_owner)).filter((owner) => ownerGone?.(owner) === true);
     // IMMEDIATE: under the write lock from the start, two processes cannot both take the row read.
-    return this.db.transaction(() => {
+    return this.c.db.transaction(() => {
       // An ADDED job that is leased is being started by its claimant; only an expired lease, or its holder's death, frees it.
-      const r = this.sql(
+      const r = this.c.sql(
         `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
            AND (lease_expires_at IS NULL OR lease_expires_at < ? OR lease_owner IN (SELECT value FROM json_each(?)))
          ORDER BY created_at, id LIMIT 1`,
       ).get(t, JSON.stringify(gone)) as Row | undefined;
       if (!r) return null;
-      this.sql('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
-      return this.toJob(this.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
+      this.c.sql('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
+      return this.toJob(this.c.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
     }).immediate();
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
     return (
-      this.sql('UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?').run(now.getTime() + leaseMs, jobId, workerId)
+      this.c.sql('UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?').run(now.getTime() + leaseMs, jobId, workerId)
         .changes === 1
     );
   }
 
   async releaseLease(jobId: string, workerId: string): Promise<void> {
-    this.sql('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
+    this.c.sql('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
   }
 
   async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
-    this.db.transaction(() => {
-      const changed = this
+    this.c.db.transaction(() => {
+      const changed = this.c
         .sql("UPDATE jobs SET status = 'INPROGRESS', character_encoding = ? WHERE id = ? AND lease_owner = ?")
         .run(characterEncoding, jobId, workerId).changes;
       if (changed !== 1) throw new LeaseLostError(jobId);
-      this
+      this.c
         .sql("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = ? AND idx = ?")
         .run(jobId, resourceIndex);
     })();
@@ -462,7 +325,7 @@ export class SqliteStore implements Store {
 
   /** One transaction: the lease check, the records, the counters and the checkpoint. */
   commitBatchSync(b: BatchCommit): void {
-    this.db.transaction(() => {
+    this.c.db.transaction(() => {
       // The table's layout is read inside the transaction, so a schema change committed just
       // before cannot leave a new key column unfilled.
       const table = this.recordTable(b.moduleId);
@@ -482,15 +345,15 @@ export class SqliteStore implements Store {
     progress: ResourceProgress,
     job: JobEnd | null,
   ): Promise<void> {
-    this.db.transaction(() => {
+    this.c.db.transaction(() => {
       this.holdLease(jobId, workerId, null);
       this.writeProgress(jobId, resourceIndex, progress);
       if (job) {
-        this
+        this.c
           .sql('UPDATE jobs SET status = ?, result_key = ?, failure = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?')
           .run(job.status, job.resultKey, job.failure, job.at.getTime(), jobId);
         if (job.status === 'FAILED') {
-          this.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
+          this.c.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
         }
         if (job.callback) this.callbacks.enqueue(job.callback);
       }
@@ -502,11 +365,11 @@ export class SqliteStore implements Store {
       ? 'UPDATE jobs SET lease_owner = lease_owner WHERE id = ? AND lease_owner = ?'
       : 'UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?';
     const params = expiresAt === null ? [jobId, workerId] : [expiresAt, jobId, workerId];
-    if (this.sql(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
+    if (this.c.sql(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
   }
 
   private writeProgress(jobId: string, idx: number, p: ResourceProgress): void {
-    this
+    this.c
       .sql(
         `UPDATE job_resources SET status = ?, code = ?, added = ?, updated = ?, skipped = ?, rows_done = ?, result_bytes = ?
          WHERE job_id = ? AND idx = ?`,
@@ -518,19 +381,19 @@ export class SqliteStore implements Store {
     this.checkMetadata();
     let t = this.tables.get(moduleId);
     if (!t) {
-      const m = this.sql('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
+      const m = this.c.sql('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
       if (!m) throw new Error(`unknown module ${moduleId}`);
       const cached = this.modulesCache.get(str(m.org_id));
       const module = cached?.find((x) => x.id === moduleId) ?? this.loadModule(moduleId);
-      t = new RecordTable(this.db, str(m.table_name), module);
+      t = new RecordTable(this.c.db, str(m.table_name), module);
       this.tables.set(moduleId, t);
     }
     return t;
   }
 
   private loadModule(moduleId: string): ModuleDef {
-    const m = this.sql('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
-    const fields = (this.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
+    const m = this.c.sql('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
+    const fields = (this.c.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
     return { id: moduleId, apiName: str(m.api_name), singularLabel: str(m.singular_label), pluralLabel: str(m.plural_label), custom: m.custom === 1, fields };
   }
 
@@ -571,24 +434,9 @@ export class SqliteStore implements Store {
    * show the job INPROGRESS and its last resource already COMPLETED.
    */
   private toJob(r: Row): Job {
-    const progressRows = this.sql('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
+    const progressRows = this.c.sql('SELECT * FROM job_resources WHERE job_id = ? ORDER BY idx').all(r.id) as Row[];
     return jobFromRows(r, JSON.parse(str(r.specs)) as ResourceSpec[], progressRows, { date: optDate, flag: (v) => v === 1 });
   }
-}
-
-function toOrg(r: Row): Org {
-  return { id: str(r.id), name: str(r.name), timeZone: str(r.time_zone) };
-}
-
-function toUser(r: Row): User {
-  return { id: str(r.id), orgId: str(r.org_id), name: str(r.name), email: str(r.email), role: str(r.role), active: r.active === 1 };
-}
-
-function toToken(r: Row): AccessToken {
-  return {
-    hash: str(r.hash), orgId: str(r.org_id), userId: str(r.user_id), scopes: JSON.parse(str(r.scopes)) as string[],
-    label: str(r.label), createdAt: new Date(Number(r.created_at)), expiresAt: optDate(r.expires_at), revokedAt: optDate(r.revoked_at),
-  };
 }
 
 function toField(r: Row): FieldDef {
