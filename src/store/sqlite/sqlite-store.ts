@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
+import type { ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
-import type { FieldSpec, ModuleSpec } from '../../domain/standard-modules.js';
 import {
   LeaseLostError,
   type AccessToken,
@@ -25,9 +24,9 @@ import {
 import { jobFromRows } from '../job-rows.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { SqliteCatalog } from './sqlite-catalog.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { addColumnSql, createRecordTableSql, nameKeySql, quoteIdent, RecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 const ID_BLOCK = 10_000;
@@ -39,13 +38,10 @@ export class SqliteStore implements Store {
   readonly singleHost = true;
   private readonly c: SqliteConnection;
   private readonly accounts: SqliteAccounts;
-  private readonly modulesCache = new Map<string, ModuleDef[]>();
-  private readonly tables = new Map<string, RecordTable>();
-  private readonly tableNames = new Map<string, string>();
+  private readonly catalog: SqliteCatalog;
   private idPrefix = 0;
   /** Ids reserved for this connection: next to hand out and one past the last. */
   private idBlock = { next: 0n, end: 0n };
-  private metadataVersion = '';
   private readonly writer: SqliteWriter | null;
   private readonly callbacks: SqliteCallbackQueue;
 
@@ -59,6 +55,7 @@ export class SqliteStore implements Store {
   ) {
     this.c = new SqliteConnection(file, options.cacheMb ?? 8);
     this.accounts = new SqliteAccounts(this.c);
+    this.catalog = new SqliteCatalog(this.c, (n) => this.allocateIdsSync(n));
     // OR IGNORE, then read back: of processes opening a new data dir together, the first one's prefix wins.
     this.c.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('id_prefix', ?), ('id_counter', '1000000')").run(String(randomInt(1_000_000, 9_000_000)));
     this.idPrefix = Number((this.c.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row).value);
@@ -83,23 +80,13 @@ export class SqliteStore implements Store {
   saveFile = (f: UploadedFile): Promise<void> => this.accounts.saveFile(f);
   getFile = (orgId: string, fileId: string): Promise<UploadedFile | null> => this.accounts.getFile(orgId, fileId);
 
+  listModules = (orgId: string): Promise<ModuleDef[]> => this.catalog.listModules(orgId);
+  applySchema = (orgId: string, plan: SchemaPlan): Promise<void> => this.catalog.applySchema(orgId, plan);
+  addPicklistValues = (moduleId: string, field: string, values: readonly string[]): Promise<void> => this.catalog.addPicklistValues(moduleId, field, values);
+
   async close(): Promise<void> {
     await this.writer?.close();
     this.c.db.close();
-  }
-
-  /** Drops cached modules and record tables when any connection changed metadata since. */
-  private checkMetadata(): void {
-    const v = str((this.c.sql("SELECT value FROM meta WHERE key = 'metadata_version'").get() as Row).value);
-    if (v !== this.metadataVersion) {
-      this.modulesCache.clear();
-      this.tables.clear();
-      this.metadataVersion = v;
-    }
-  }
-
-  private bumpMetadata(): void {
-    this.c.sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'metadata_version'").run();
   }
 
   async allocateIds(count: number): Promise<string[]> {
@@ -135,113 +122,13 @@ export class SqliteStore implements Store {
       this.c
         .sql('INSERT INTO users (id, org_id, name, email, role, active) VALUES (?, ?, ?, ?, ?, ?)')
         .run(admin.id, org.id, admin.name, admin.email, admin.role, admin.active ? 1 : 0);
-      for (const spec of input.modules) this.createModuleSync(org.id, spec, false);
-      this.ensureNameKeysSync(org.id);
-      this.bumpMetadata();
+      for (const spec of input.modules) this.catalog.createModuleSync(org.id, spec, false);
+      this.catalog.ensureNameKeysSync(org.id);
+      this.catalog.bumpMetadata();
       return true;
     }).immediate();
-    this.modulesCache.delete(input.org.id);
+    this.catalog.forgetModules(input.org.id);
     return created;
-  }
-
-  async applySchema(orgId: string, plan: SchemaPlan): Promise<void> {
-    this.c.db.transaction(() => {
-      this.bumpMetadata();
-      for (const spec of plan.newModules) this.createModuleSync(orgId, spec, true);
-      for (const { moduleApiName, field } of plan.newFields) {
-        const m = this.c.sql('SELECT id, table_name FROM modules WHERE org_id = ? AND api_name = ?').get(orgId, moduleApiName) as Row;
-        const position = (this.c.sql('SELECT coalesce(max(position), -1) + 1 AS p FROM fields WHERE module_id = ?').get(m.id) as Row).p;
-        this.insertField(str(m.id), field, Number(position));
-        for (const sql of addColumnSql(str(m.table_name), { apiName: field.apiName, dataType: field.dataType, unique: field.unique ?? false, isNameField: field.isNameField ?? false })) {
-          this.c.db.exec(sql);
-        }
-        this.tables.delete(str(m.id));
-      }
-      this.ensureNameKeysSync(orgId);
-    })();
-    this.modulesCache.delete(orgId);
-  }
-
-  async addPicklistValues(moduleId: string, fieldApiName: string, values: readonly string[]): Promise<void> {
-    this.c.db.transaction(() => {
-      const row = this.c.sql('SELECT id, picklist FROM fields WHERE module_id = ? AND api_name = ?').get(moduleId, fieldApiName) as Row | undefined;
-      if (!row) return;
-      const current = JSON.parse(str(row.picklist)) as string[];
-      const added = values.filter((v) => !current.includes(v));
-      if (added.length > 0) {
-        this.c.sql('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
-        this.bumpMetadata();
-      }
-    })();
-    const org = this.c.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
-    if (org) this.modulesCache.delete(str(org.org_id));
-  }
-
-  /** Gives the name field of every module a lookup points at its key column, filled for existing records. */
-  private ensureNameKeysSync(orgId: string): void {
-    const modules = this.c.sql('SELECT id, api_name, table_name FROM modules WHERE org_id = ?').all(orgId) as Row[];
-    const targets = new Set(
-      (this.c.sql('SELECT DISTINCT lower(f.lookup_module) AS t FROM fields f JOIN modules m ON m.id = f.module_id WHERE m.org_id = ? AND f.lookup_module IS NOT NULL')
-        .all(orgId) as Row[]).map((r) => str(r.t)),
-    );
-    for (const m of modules.filter((x) => targets.has(str(x.api_name).toLowerCase()))) {
-      const name = this.c.sql("SELECT api_name, data_type FROM fields WHERE module_id = ? AND is_name = 1 AND data_type IN ('text', 'email', 'phone', 'website', 'picklist')")
-        .get(m.id) as Row | undefined;
-      if (!name) continue;
-      const table = str(m.table_name);
-      const key = `_key_${str(name.api_name)}`;
-      const columns = (this.c.db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as Row[]).map((c) => str(c.name));
-      if (columns.includes(key)) continue;
-      for (const sql of nameKeySql(table, { apiName: str(name.api_name), dataType: 'text', unique: false, isNameField: true })) this.c.db.exec(sql);
-      const fill = this.c.db.prepare(`UPDATE ${quoteIdent(table)} SET ${quoteIdent(key)} = ? WHERE id = ?`);
-      for (const r of this.c.db.prepare(`SELECT id, ${quoteIdent(str(name.api_name))} AS v FROM ${quoteIdent(table)}`).safeIntegers(true).all() as Row[]) {
-        if (r.v !== null) fill.run(foldKey(String(r.v)), r.id);
-      }
-      this.tables.delete(str(m.id));
-    }
-  }
-
-  private createModuleSync(orgId: string, spec: ModuleSpec, custom: boolean): void {
-    const [moduleId] = this.allocateIdsSync(1) as [string];
-    const table = `rec_${moduleId}`;
-    this.c
-      .sql('INSERT INTO modules (id, org_id, api_name, singular_label, plural_label, custom, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(moduleId, orgId, spec.apiName, spec.singularLabel, spec.pluralLabel, custom ? 1 : 0, table);
-    spec.fields.forEach((f, i) => this.insertField(moduleId, f, i));
-    for (const sql of createRecordTableSql(table, spec.fields.map((f) => ({ apiName: f.apiName, dataType: f.dataType, unique: f.unique ?? false, isNameField: f.isNameField ?? false })))) {
-      this.c.db.exec(sql);
-    }
-  }
-
-  private insertField(moduleId: string, f: FieldSpec, position: number): void {
-    const [fieldId] = this.allocateIdsSync(1) as [string];
-    this.c
-      .sql(
-        `INSERT INTO fields (id, module_id, api_name, label, data_type, length, mandatory, is_unique, read_only, lookup_module,
-          picklist, is_name, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(fieldId, moduleId, f.apiName, f.label ?? f.apiName.replace(/_/g, ' '), f.dataType, f.length ?? null, f.mandatory ? 1 : 0,
-        f.unique ? 1 : 0, f.readOnly ? 1 : 0, f.lookupModule ?? null, JSON.stringify(f.picklistValues ?? []), f.isNameField ? 1 : 0, position);
-  }
-
-  async listModules(orgId: string): Promise<ModuleDef[]> {
-    this.checkMetadata();
-    const cached = this.modulesCache.get(orgId);
-    if (cached) return cached;
-    const modules = (this.c.sql('SELECT * FROM modules WHERE org_id = ? ORDER BY rowid').all(orgId) as Row[]).map((m) => {
-      this.tableNames.set(str(m.id), str(m.table_name));
-      const fields = (this.c.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(m.id) as Row[]).map(toField);
-      return {
-        id: str(m.id),
-        apiName: str(m.api_name),
-        singularLabel: str(m.singular_label),
-        pluralLabel: str(m.plural_label),
-        custom: m.custom === 1,
-        fields,
-      } satisfies ModuleDef;
-    });
-    this.modulesCache.set(orgId, modules);
-    return modules;
   }
 
   async createJob(job: Job): Promise<void> {
@@ -328,7 +215,7 @@ export class SqliteStore implements Store {
     this.c.db.transaction(() => {
       // The table's layout is read inside the transaction, so a schema change committed just
       // before cannot leave a new key column unfilled.
-      const table = this.recordTable(b.moduleId);
+      const table = this.catalog.recordTable(b.moduleId);
       this.holdLease(b.jobId, b.workerId, b.now.getTime() + b.leaseMs);
       // Updates first: a unique value an update frees may be taken by an insert of the same batch
       // (the batch processor folds updates of records it inserts into their inserts).
@@ -377,40 +264,20 @@ export class SqliteStore implements Store {
       .run(p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx);
   }
 
-  private recordTable(moduleId: string): RecordTable {
-    this.checkMetadata();
-    let t = this.tables.get(moduleId);
-    if (!t) {
-      const m = this.c.sql('SELECT org_id, table_name FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
-      if (!m) throw new Error(`unknown module ${moduleId}`);
-      const cached = this.modulesCache.get(str(m.org_id));
-      const module = cached?.find((x) => x.id === moduleId) ?? this.loadModule(moduleId);
-      t = new RecordTable(this.c.db, str(m.table_name), module);
-      this.tables.set(moduleId, t);
-    }
-    return t;
-  }
-
-  private loadModule(moduleId: string): ModuleDef {
-    const m = this.c.sql('SELECT * FROM modules WHERE id = ?').get(moduleId) as Row;
-    const fields = (this.c.sql('SELECT * FROM fields WHERE module_id = ? ORDER BY position').all(moduleId) as Row[]).map(toField);
-    return { id: moduleId, apiName: str(m.api_name), singularLabel: str(m.singular_label), pluralLabel: str(m.plural_label), custom: m.custom === 1, fields };
-  }
-
   async findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
-    return keys.length === 0 ? [] : this.recordTable(moduleId).find(field, keys, columns);
+    return keys.length === 0 ? [] : this.catalog.recordTable(moduleId).find(field, keys, columns);
   }
 
   async getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null> {
-    return this.recordTable(moduleId).get(recordId);
+    return this.catalog.recordTable(moduleId).get(recordId);
   }
 
   async countRecords(moduleId: string): Promise<number> {
-    return this.recordTable(moduleId).count();
+    return this.catalog.recordTable(moduleId).count();
   }
 
   async listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]> {
-    return this.recordTable(moduleId).list(query);
+    return this.catalog.recordTable(moduleId).list(query);
   }
 
   async claimCallbacks(claim: CallbackClaim, now: Date, limit: number): Promise<CallbackDelivery[]> {
@@ -439,11 +306,3 @@ export class SqliteStore implements Store {
   }
 }
 
-function toField(r: Row): FieldDef {
-  return {
-    id: str(r.id), apiName: str(r.api_name), label: str(r.label), dataType: str(r.data_type) as DataType,
-    length: r.length === null ? null : Number(r.length), mandatory: r.mandatory === 1, unique: r.is_unique === 1,
-    readOnly: r.read_only === 1, lookupModule: r.lookup_module === null ? null : str(r.lookup_module),
-    picklistValues: JSON.parse(str(r.picklist)) as string[], isNameField: r.is_name === 1,
-  };
-}
