@@ -1,8 +1,9 @@
 import { coerceValue, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
-import { findField, foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
+import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
 import type { RecordInsert, RecordUpdate, Store, StoredRecord, User } from '../ports/store.js';
+import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
   readonly operation: Operation;
@@ -62,7 +63,6 @@ interface PreparedRow {
 
 type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
 
-const norm = (v: CellValue): string => (v === null ? '' : foldKey(v));
 const NO_ERRORS: readonly RowError[] = [];
 const LIMIT_EXCEEDED: RowError = { code: 'LIMIT_EXCEEDED', field: null };
 const CANNOT_PROCESS: RowError = { code: 'CANNOT_PROCESS', field: null };
@@ -75,8 +75,7 @@ export class BatchProcessor {
   private readonly fields: ReadonlyMap<string, FieldDef>;
   private readonly uniqueFields: readonly FieldDef[];
   private readonly mandatoryFields: readonly FieldDef[];
-  private readonly usersById: ReadonlyMap<string, User>;
-  private readonly usersByEmail: ReadonlyMap<string, User>;
+  private readonly lookups: StoreLookups;
   /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
   private readonly picklists = new Map<string, Map<string, string>>();
   private newPicklistValues = new Map<string, string[]>();
@@ -92,8 +91,7 @@ export class BatchProcessor {
     this.fields = new Map(plan.module.fields.map((f) => [f.apiName, f]));
     this.uniqueFields = plan.module.fields.filter((f) => f.unique);
     this.mandatoryFields = plan.module.fields.filter((f) => f.mandatory);
-    this.usersById = new Map(plan.users.filter((u) => u.active).map((u) => [u.id, u]));
-    this.usersByEmail = new Map(plan.users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
+    this.lookups = new StoreLookups(store, plan.module, this.uniqueFields, plan.users, plan.moduleByName);
     this.cells = plan.mappings.map((m) => {
       const field = m.apiName === 'id' ? null : (this.fields.get(m.apiName) as FieldDef);
       const isRef = field !== null && (field.dataType === 'lookup' || isUserField(field));
@@ -125,11 +123,12 @@ export class BatchProcessor {
     this.newPicklistValues = new Map();
     this.inFlight = this.inFlight.filter((b) => b.batch >= committedBatches);
     const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
-    const stored = await this.fetchMatches(prepared);
+    const keys = prepared.map((p) => p.matchKey).filter((k): k is string => k !== null);
+    const stored = this.plan.findBy === null ? new Map<string, StoredRecord>() : await this.lookups.matches(this.plan.findBy, keys);
     const matches = { get: (key: string): StoredRecord | undefined => this.inFlightKey(key) ?? stored.get(key) };
-    const dbOwners = await this.fetchUniqueOwners(prepared);
+    const dbOwners = await this.lookups.uniqueOwners(prepared.map((p) => p.values));
     const taken = this.ownersView(dbOwners);
-    const refs = await this.resolveReferences(prepared);
+    const refs = await this.lookups.references(prepared.flatMap((p) => [...p.refs].map(([apiName, ref]) => ({ apiName, ...ref }))));
     const ids = await this.store.allocateIds(prepared.filter((p) => p.refused === null).length);
     let nextId = 0;
 
@@ -179,7 +178,7 @@ export class BatchProcessor {
       for (const f of this.uniqueFields) {
         const v = p.values.get(f.apiName);
         if (v === undefined || v === null) continue;
-        const owner = taken.get(f.apiName, norm(v));
+        const owner = taken.get(f.apiName, normKey(v));
         if (owner && owner !== recordId) errors.push({ code: 'DUPLICATE_DATA', field: f.apiName });
       }
 
@@ -191,8 +190,8 @@ export class BatchProcessor {
         const v = p.values.get(f.apiName);
         if (!p.values.has(f.apiName)) continue;
         const previous = current?.[f.apiName];
-        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(f.apiName, norm(previous), null);
-        if (v !== undefined && v !== null) taken.set(f.apiName, norm(v), recordId);
+        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(f.apiName, normKey(previous), null);
+        if (v !== undefined && v !== null) taken.set(f.apiName, normKey(v), recordId);
       }
       const actor = this.plan.actor.id;
       if (mode === 'insert') {
@@ -255,7 +254,7 @@ export class BatchProcessor {
       } else {
         p.values.set(field.apiName, coerced.value);
       }
-      if (c.isFindBy && coerced.value !== null) p.matchKey = norm(coerced.value);
+      if (c.isFindBy && coerced.value !== null) p.matchKey = normKey(coerced.value);
     }
     return p;
   }
@@ -318,67 +317,6 @@ export class BatchProcessor {
     };
   }
 
-  private async fetchMatches(prepared: readonly PreparedRow[]): Promise<Map<string, StoredRecord>> {
-    const out = new Map<string, StoredRecord>();
-    const findBy = this.plan.findBy;
-    if (findBy === null) return out;
-    const keys = [...new Set(prepared.map((p) => p.matchKey).filter((k): k is string => k !== null))];
-    const columns = this.uniqueFields.map((f) => f.apiName);
-    for (const r of await this.store.findRecords(this.plan.module.id, findBy, keys, columns)) {
-      out.set(findBy === 'id' ? r.id : norm(r.values[findBy] ?? ''), r);
-    }
-    return out;
-  }
-
-  /** For each unique field: normalised value → id of the record holding it (null = freed in this batch). */
-  private async fetchUniqueOwners(prepared: readonly PreparedRow[]): Promise<Map<string, Map<string, string | null>>> {
-    const out = new Map<string, Map<string, string | null>>();
-    for (const f of this.uniqueFields) {
-      const owners = new Map<string, string | null>();
-      const keys = [...new Set(prepared.map((p) => p.values.get(f.apiName)).filter((v) => v !== undefined && v !== null).map(String))];
-      for (const r of await this.store.findRecords(this.plan.module.id, f.apiName, keys, [f.apiName])) {
-        owners.set(norm(r.values[f.apiName] ?? ''), r.id);
-      }
-      out.set(f.apiName, owners);
-    }
-    return out;
-  }
-
-  /** Resolves lookup and user keys; the map is keyed `field\0findBy\0key` → record or user id. */
-  private async resolveReferences(prepared: readonly PreparedRow[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const wanted = new Map<string, { field: FieldDef; findBy: string; keys: Set<string> }>();
-    for (const p of prepared) {
-      for (const [apiName, ref] of p.refs) {
-        const k = `${apiName}\u0000${ref.findBy}`;
-        const w = wanted.get(k) ?? { field: ref.field, findBy: ref.findBy, keys: new Set<string>() };
-        w.keys.add(ref.key);
-        wanted.set(k, w);
-      }
-    }
-    for (const [k, w] of wanted) {
-      if (isUserField(w.field)) {
-        for (const key of w.keys) {
-          const user = w.findBy === 'email' ? this.usersByEmail.get(key.toLowerCase()) : this.usersById.get(key);
-          if (user) out.set(`${k}\u0000${foldKey(key)}`, user.id);
-        }
-        continue;
-      }
-      const target = w.field.lookupModule ? this.plan.moduleByName(w.field.lookupModule) : undefined;
-      if (!target) continue;
-      const targetField = w.findBy === 'id' ? null : findField(target, w.findBy);
-      const column = targetField?.apiName ?? 'id';
-      const found = await this.store.findRecords(target.id, column, [...w.keys], column === 'id' ? [] : [column]);
-      // A name that several records share cannot say which one is meant: it stays unresolved.
-      const byKey = new Map<string, string | null>();
-      for (const r of found) {
-        const key = column === 'id' ? r.id : norm(r.values[column] ?? '');
-        byKey.set(key, byKey.has(key) ? null : r.id);
-      }
-      for (const [key, id] of byKey) if (id !== null) out.set(`${k}\u0000${key}`, id);
-    }
-    return out;
-  }
 }
 
 /** Fewer cells than the header, or more that are not just empty trailing cells. */

@@ -1,0 +1,89 @@
+import type { CellValue } from '../domain/coercion.js';
+import { findField, foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
+import type { Store, StoredRecord, User } from '../ports/store.js';
+
+/** The key two values of a unique or name field are compared by. */
+export const normKey = (v: CellValue): string => (v === null ? '' : foldKey(v));
+
+/** A lookup or user cell to resolve: which field, found by which field of its target, with what key. */
+export interface ReferenceRequest {
+  readonly apiName: string;
+  readonly field: FieldDef;
+  readonly findBy: string;
+  readonly key: string;
+}
+
+/** The store reads a batch needs, each one query per field whatever the number of rows. */
+export class StoreLookups {
+  private readonly usersById: ReadonlyMap<string, User>;
+  private readonly usersByEmail: ReadonlyMap<string, User>;
+
+  constructor(
+    private readonly store: Pick<Store, 'findRecords'>,
+    private readonly module: ModuleDef,
+    private readonly uniqueFields: readonly FieldDef[],
+    users: readonly User[],
+    private readonly moduleByName: (apiName: string) => ModuleDef | undefined,
+  ) {
+    this.usersById = new Map(users.filter((u) => u.active).map((u) => [u.id, u]));
+    this.usersByEmail = new Map(users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
+  }
+
+  /** Stored records by their find_by key (the record id for `id`), with their unique-field values. */
+  async matches(findBy: string, keys: Iterable<string>): Promise<Map<string, StoredRecord>> {
+    const out = new Map<string, StoredRecord>();
+    const columns = this.uniqueFields.map((f) => f.apiName);
+    for (const r of await this.store.findRecords(this.module.id, findBy, [...new Set(keys)], columns)) {
+      out.set(findBy === 'id' ? r.id : normKey(r.values[findBy] ?? ''), r);
+    }
+    return out;
+  }
+
+  /** For each unique field: normalised value → id of the stored record holding it. */
+  async uniqueOwners(rows: readonly ReadonlyMap<string, CellValue>[]): Promise<Map<string, Map<string, string | null>>> {
+    const out = new Map<string, Map<string, string | null>>();
+    for (const f of this.uniqueFields) {
+      const owners = new Map<string, string | null>();
+      const keys = [...new Set(rows.map((v) => v.get(f.apiName)).filter((v) => v !== undefined && v !== null).map(String))];
+      for (const r of await this.store.findRecords(this.module.id, f.apiName, keys, [f.apiName])) {
+        owners.set(normKey(r.values[f.apiName] ?? ''), r.id);
+      }
+      out.set(f.apiName, owners);
+    }
+    return out;
+  }
+
+  /** Resolves lookup and user keys; the map is keyed `field\0findBy\0foldKey(key)` → record or user id. */
+  async references(requests: Iterable<ReferenceRequest>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const wanted = new Map<string, { field: FieldDef; findBy: string; keys: Set<string> }>();
+    for (const ref of requests) {
+      const k = `${ref.apiName}\u0000${ref.findBy}`;
+      const w = wanted.get(k) ?? { field: ref.field, findBy: ref.findBy, keys: new Set<string>() };
+      w.keys.add(ref.key);
+      wanted.set(k, w);
+    }
+    for (const [k, w] of wanted) {
+      if (isUserField(w.field)) {
+        for (const key of w.keys) {
+          const user = w.findBy === 'email' ? this.usersByEmail.get(key.toLowerCase()) : this.usersById.get(key);
+          if (user) out.set(`${k}\u0000${foldKey(key)}`, user.id);
+        }
+        continue;
+      }
+      const target = w.field.lookupModule ? this.moduleByName(w.field.lookupModule) : undefined;
+      if (!target) continue;
+      const targetField = w.findBy === 'id' ? null : findField(target, w.findBy);
+      const column = targetField?.apiName ?? 'id';
+      const found = await this.store.findRecords(target.id, column, [...w.keys], column === 'id' ? [] : [column]);
+      // A name that several records share cannot say which one is meant: it stays unresolved.
+      const byKey = new Map<string, string | null>();
+      for (const r of found) {
+        const key = column === 'id' ? r.id : normKey(r.values[column] ?? '');
+        byKey.set(key, byKey.has(key) ? null : r.id);
+      }
+      for (const [key, id] of byKey) if (id !== null) out.set(`${k}\u0000${key}`, id);
+    }
+    return out;
+  }
+}
