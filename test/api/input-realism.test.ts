@@ -4,32 +4,18 @@
  * quoted cells holding delimiters, quotes and line breaks. What is imported must read back intact.
  */
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawApi } from '../support/api-client.js';
-import { byPosition, fileCounts, Importer, jobBody, labelIds, lines, type ImportOutcome } from '../support/import-run.js';
-import { RecordsApi } from '../support/records-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { byPosition, fileCounts, jobBody, labelIds, lines, type ImportOutcome } from '../support/import-run.js';
+import { useImportServer } from '../support/import-server.js';
 
-let server: TestServer;
-let importer: Importer;
-let records: RecordsApi;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  importer = new Importer(new RawApi(server, server.token));
-  records = new RecordsApi(server, server.token);
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const ctx = useImportServer();
 
 const NAME_FIELDS = ['Last_Name', 'First_Name', 'Company'] as const;
 
 async function namesOf(out: ImportOutcome): Promise<string[][]> {
   const got: string[][] = [];
   for (const id of out.ids) {
-    const r = await records.fields('Leads', id, NAME_FIELDS);
+    const r = await ctx.records.fields('Leads', id, NAME_FIELDS);
     got.push(NAME_FIELDS.map((f) => String(r[f])));
   }
   return got;
@@ -42,7 +28,7 @@ describe('delimiters', () => {
     [':', 'colon', 'Last_Name:First_Name:Company\r\nBoyle:Patricia:Zylker, Inc.\r\nKent:Clark:"Daily: Planet"\r\n'],
     ['|', 'pipe', 'Last_Name|First_Name|Company\r\nBoyle|Patricia|Zylker, Inc.\r\nKent|Clark|"Daily| Planet"\r\n'],
   ])('detects the %s (%s) delimiter from the header line', async (delimiter, _name, csv) => {
-    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
     const company = (delimiter === ',' ? ['Zylker; Inc: Ltd|Co', 'Daily Planet'] : ['Zylker, Inc.', `Daily${delimiter} Planet`]);
     const quoted = (v: string) => (/[",]/.test(v) ? `"${v}"` : v);
     expect(labelIds(out.csv)).toBe(lines(
@@ -77,7 +63,7 @@ describe('encodings', () => {
     ['UTF-16 BE with a BOM', 'UTF-16BE', () => withBom([0xfe, 0xff], iconv.encode(text([...LATIN_ROWS, ...JAPANESE_ROWS]), 'utf16be')), [...LATIN_ROWS, ...JAPANESE_ROWS]],
     ['Shift_JIS', 'Shift_JIS', () => iconv.encode(text(JAPANESE_ROWS), 'Shift_JIS'), JAPANESE_ROWS],
   ] as const)('detects %s and imports every character intact', async (_label, encoding, bytes, rows) => {
-    const out = await importer.importCsv(bytes(), (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    const out = await ctx.importer.importCsv(bytes(), (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
     expect(out.job.character_encoding).toBe(encoding);
     expect(fileCounts(out.job)).toMatchObject({ added_count: rows.length, skipped_count: 0 });
     expect(await namesOf(out)).toEqual(rows);
@@ -88,7 +74,7 @@ describe('encodings', () => {
   // ’ € Š are the 0x80–0x9F bytes where Windows-1252 differs from ISO-8859-1.
   it('imports a Windows-1252 CSV with ; delimiters and accented names with the names intact', async () => {
     const bytes = iconv.encode(text(LATIN_ROWS, ';'), 'windows-1252');
-    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    const out = await ctx.importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
     expect(out.rows.map((r) => r.STATUS)).toEqual(['ADDED', 'ADDED', 'ADDED']);
     expect(await namesOf(out)).toEqual(LATIN_ROWS);
     expect(out.job.character_encoding).toBe('windows-1252');
@@ -98,16 +84,16 @@ describe('encodings', () => {
     const ascii = Array.from({ length: 2000 }, (_, i) => [`Lead ${i}`, 'Plain', `Company number ${i}`]);
     const bytes = iconv.encode(text([...ascii, ...LATIN_ROWS]), 'windows-1252');
     expect(bytes.length).toBeGreaterThan(64 * 1024);
-    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
+    const out = await ctx.importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS)));
     expect(out.job.character_encoding).toBe('windows-1252');
     expect(out.rows.slice(-3).map((r) => [r.Last_Name, r.First_Name, r.Company])).toEqual(LATIN_ROWS);
-    const last = await records.fields('Leads', out.ids.at(-3) as string, NAME_FIELDS);
+    const last = await ctx.records.fields('Leads', out.ids.at(-3) as string, NAME_FIELDS);
     expect(NAME_FIELDS.map((f) => last[f])).toEqual(LATIN_ROWS[0]);
   });
 
   it('takes the character_encoding the request gives instead of guessing', async () => {
     const bytes = iconv.encode(text(JAPANESE_ROWS.slice(0, 1)), 'Shift_JIS');
-    const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS), {}, { character_encoding: 'Shift_JIS' }));
+    const out = await ctx.importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, byPosition(...NAME_FIELDS), {}, { character_encoding: 'Shift_JIS' }));
     expect(out.job.character_encoding).toBe('Shift_JIS');
     expect(await namesOf(out)).toEqual(JAPANESE_ROWS.slice(0, 1));
   });
@@ -116,7 +102,7 @@ describe('encodings', () => {
     const utf8 = withBom([0xef, 0xbb, 0xbf], Buffer.from(text(LATIN_ROWS.slice(0, 1)), 'utf8'));
     const utf16 = withBom([0xff, 0xfe], iconv.encode(text(LATIN_ROWS.slice(0, 1)), 'utf16le'));
     for (const bytes of [utf8, utf16]) {
-      const out = await importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, null));
+      const out = await ctx.importer.importCsv(bytes, (f) => jobBody('insert', 'Leads', f, null));
       expect(out.header).toEqual([...NAME_FIELDS, 'STATUS', 'RECORD_ID', 'ERRORS']);
       expect(await namesOf(out)).toEqual(LATIN_ROWS.slice(0, 1));
     }
@@ -135,22 +121,22 @@ describe('line ends and quoting', () => {
       `Kent,Daily Planet,plain`,
       '',
     ].join(eol);
-    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Company', 'Description')));
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Company', 'Description')));
     const echoed = `"${description.replace(/"/g, '""')}"`;
     expect(labelIds(out.csv)).toBe(lines(
       'Last_Name,Company,Description,STATUS,RECORD_ID,ERRORS',
       `"Boyle, Jr.","Zylker ""Labs""",${echoed},ADDED,<new1>,`,
       'Kent,Daily Planet,plain,ADDED,<new2>,',
     ));
-    expect(await records.fields('Leads', out.ids[0] as string, ['Last_Name', 'Company', 'Description'])).toEqual({
+    expect(await ctx.records.fields('Leads', out.ids[0] as string, ['Last_Name', 'Company', 'Description'])).toEqual({
       Last_Name: 'Boyle, Jr.', Company: 'Zylker "Labs"', Description: description,
     });
   });
 
   it('counts a quoted line break as part of its cell, not as a new row', async () => {
     const csv = 'Last_Name,Description\n"Multi","a\nb\nc"\nSingle,d\n';
-    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Description')));
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Description')));
     expect(fileCounts(out.job)).toMatchObject({ added_count: 2, total_count: 2 });
-    expect((await records.record('Leads', out.ids[0] as string)).Description).toBe('a\nb\nc');
+    expect((await ctx.records.record('Leads', out.ids[0] as string)).Description).toBe('a\nb\nc');
   });
 });

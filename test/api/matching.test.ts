@@ -2,38 +2,24 @@
  * insert / update / upsert against records already in the store, matched by a unique field or id
  * (CONTRACT.md "Rows and results"; reference §7.2, §9.3, §9.4), and lookups resolved by name.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawApi } from '../support/api-client.js';
-import { byPosition, csvText, fileCounts, Importer, jobBody, labelIds, lines } from '../support/import-run.js';
-import { RecordsApi } from '../support/records-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { byPosition, csvText, fileCounts, jobBody, labelIds, lines } from '../support/import-run.js';
+import { useImportServer } from '../support/import-server.js';
 
-let server: TestServer;
-let importer: Importer;
-let records: RecordsApi;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  importer = new Importer(new RawApi(server, server.token));
-  records = new RecordsApi(server, server.token);
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const ctx = useImportServer();
 
 const LEAD_FIELDS = ['Last_Name', 'Email', 'Company', 'Phone'] as const;
 const LEAD_HEADER = [...LEAD_FIELDS];
 
 /** Inserts leads (Last_Name, Email, Company, Phone) and returns their ids in row order. */
 async function seedLeads(rows: readonly (readonly string[])[]): Promise<string[]> {
-  const out = await importer.importCsv(csvText(LEAD_HEADER, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...LEAD_FIELDS)));
+  const out = await ctx.importer.importCsv(csvText(LEAD_HEADER, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...LEAD_FIELDS)));
   expect(out.rows.map((r) => r.STATUS)).toEqual(rows.map(() => 'ADDED'));
   return out.ids;
 }
 
 async function leadValues(id: string): Promise<Record<string, unknown>> {
-  return records.fields('Leads', id, LEAD_FIELDS);
+  return ctx.records.fields('Leads', id, LEAD_FIELDS);
 }
 
 describe('upsert by Email', () => {
@@ -44,9 +30,9 @@ describe('upsert by Email', () => {
       ['Jones', 'jones@half.example', 'Acme', '555-0102'],
       ['Patel', 'patel@half.example', 'Acme', '555-0103'],
     ])) as [string, string, string, string];
-    const before = await server.countRecords('Leads');
+    const before = await ctx.server.countRecords('Leads');
 
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [
         ['Boyle', 'pb@half.example', 'Zylker Corp', '555-0200'],
         ['Adams', 'adams@half.example', 'Globex', '555-0201'],
@@ -72,7 +58,7 @@ describe('upsert by Email', () => {
       'Davis,davis@half.example,Umbrella,ADDED,<new4>,',
     ));
     expect(fileCounts(out.job)).toMatchObject({ added_count: 4, updated_count: 4, skipped_count: 0, total_count: 8 });
-    expect(await server.countRecords('Leads')).toBe(before + 4);
+    expect(await ctx.server.countRecords('Leads')).toBe(before + 4);
     expect(await leadValues(boyle)).toEqual({ Last_Name: 'Boyle', Email: 'pb@half.example', Company: 'Zylker Corp', Phone: '555-0200' });
     expect(await leadValues(smith)).toEqual({ Last_Name: 'Smith-Jones', Email: 'smith@half.example', Company: 'Initech', Phone: '555-0202' });
     expect(await leadValues(out.ids[1] as string)).toEqual({ Last_Name: 'Adams', Email: 'adams@half.example', Company: 'Globex', Phone: '555-0201' });
@@ -83,7 +69,7 @@ describe('upsert by Email', () => {
       ['Keeper', 'keep@ignore.example', 'Old Co', '555-0300'],
       ['Other', 'other@ignore.example', 'Other Co', '555-0301'],
     ])) as [string, string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [
         ['Keeper-New', 'keep@ignore.example', '', ''],
         ['', 'other@ignore.example', 'Other Co 2', ''],
@@ -105,7 +91,7 @@ describe('upsert by Email', () => {
 
   it('takes ignore_empty from the resource when the request gives it there (as the SDKs send it)', async () => {
     const [kept] = (await seedLeads([['Resource', 'res@ignore.example', 'Kept Co', '555-0310']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [['Resource 2', 'res@ignore.example', '', '']]),
       (f) => jobBody('upsert', 'Leads', f, byPosition(...LEAD_FIELDS), { find_by: 'Email', ignore_empty: true }),
     );
@@ -115,7 +101,7 @@ describe('upsert by Email', () => {
 
   it('empties the fields of empty cells when ignore_empty is false (the default)', async () => {
     const [emptied] = (await seedLeads([['Emptied', 'empty@ignore.example', 'Gone Co', '555-0320']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [['Emptied', 'empty@ignore.example', '', '']]),
       (f) => jobBody('upsert', 'Leads', f, byPosition(...LEAD_FIELDS), { find_by: 'Email' }),
     );
@@ -126,7 +112,7 @@ describe('upsert by Email', () => {
 
   it('matches an Email whatever its case', async () => {
     const [mixed] = (await seedLeads([['Mixed', 'Mixed.Case@Case.example', 'Case Co', '']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [['Lower', 'mixed.case@case.example', 'Case Co 2', '']]),
       (f) => jobBody('upsert', 'Leads', f, byPosition(...LEAD_FIELDS), { find_by: 'Email' }),
     );
@@ -137,7 +123,7 @@ describe('upsert by Email', () => {
   });
 
   it('updates, in a later row, the record an earlier row of the same file added', async () => {
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [
         ['First', 'twice@same.example', 'One', ''],
         ['Second', 'twice@same.example', 'Two', ''],
@@ -154,7 +140,7 @@ describe('upsert by Email', () => {
 
   it('upserts by id: a known id is UPDATED, an empty id cell ADDs a record', async () => {
     const [byId] = (await seedLeads([['ById', 'byid@id.example', 'Id Co', '']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['id', 'Last_Name', 'Company'], [
         [byId, 'ById 2', 'Id Co 2'],
         ['', 'Fresh', 'Fresh Co'],
@@ -176,8 +162,8 @@ describe('update', () => {
       ['Alpha', 'alpha@update.example', 'A Co', '555-0400'],
       ['Beta', 'beta@update.example', 'B Co', '555-0401'],
     ])) as [string, string];
-    const before = await server.countRecords('Leads');
-    const out = await importer.importCsv(
+    const before = await ctx.server.countRecords('Leads');
+    const out = await ctx.importer.importCsv(
       csvText(['Email', 'Company'], [
         ['alpha@update.example', 'A Co 2'],
         ['ghost@update.example', 'Ghost Co'],
@@ -192,14 +178,14 @@ describe('update', () => {
       'beta@update.example,B Co 2,UPDATED,<beta>,',
     ));
     expect(fileCounts(out.job)).toMatchObject({ added_count: 0, updated_count: 2, skipped_count: 1, total_count: 3 });
-    expect(await server.countRecords('Leads')).toBe(before);
+    expect(await ctx.server.countRecords('Leads')).toBe(before);
     // Fields not mapped in the update keep their values.
     expect(await leadValues(alpha)).toEqual({ Last_Name: 'Alpha', Email: 'alpha@update.example', Company: 'A Co 2', Phone: '555-0400' });
   });
 
   it('updates by id and reports an unknown id as RESOURCE_NOT_FOUND-id', async () => {
     const [gamma] = (await seedLeads([['Gamma', 'gamma@update.example', 'G Co', '']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['id', 'Last_Name'], [
         [gamma, 'Gamma 2'],
         ['1234567000009999999', 'Nobody'],
@@ -219,7 +205,7 @@ describe('update', () => {
       ['From', 'moving@swap.example', '', ''],
       ['To', 'to@swap.example', '', ''],
     ])) as [string, string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['id', 'Email'], [
         [from, 'moved-away@swap.example'],
         [to, 'moving@swap.example'],
@@ -234,7 +220,7 @@ describe('update', () => {
 describe('insert with a resource find_by', () => {
   it('skips the rows that match an existing record with DUPLICATE_DATA and adds the others', async () => {
     const [existing] = (await seedLeads([['Existing', 'exists@insert.example', 'E Co', '']])) as [string];
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(LEAD_HEADER, [
         ['Again', 'exists@insert.example', 'E Co 2', ''],
         ['Brand New', 'brand-new@insert.example', 'N Co', ''],
@@ -252,13 +238,13 @@ describe('insert with a resource find_by', () => {
 
 describe('unique values with accented letters', () => {
   async function seedAccount(name: string): Promise<string> {
-    const out = await importer.importCsv(csvText(['Account_Name'], [[name]]), (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name')));
+    const out = await ctx.importer.importCsv(csvText(['Account_Name'], [[name]]), (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name')));
     expect(out.rows[0]?.STATUS).toBe('ADDED');
     return out.ids[0] as string;
   }
 
   it('reports a value differing only in the case of its accented letters as DUPLICATE_DATA within one file', async () => {
-    const out = await importer.importCsv(csvText(['Account_Name'], [['Ökotech Zürich'], ['ÖKOTECH ZÜRICH']]), (f) =>
+    const out = await ctx.importer.importCsv(csvText(['Account_Name'], [['Ökotech Zürich'], ['ÖKOTECH ZÜRICH']]), (f) =>
       jobBody('insert', 'Accounts', f, byPosition('Account_Name')),
     );
     expect(labelIds(out.csv)).toBe(lines(
@@ -270,13 +256,13 @@ describe('unique values with accented letters', () => {
 
   it('reports a value differing only in the case of its accented letters as DUPLICATE_DATA against the store', async () => {
     await seedAccount('Société Générale');
-    const out = await importer.importCsv(csvText(['Account_Name'], [['SOCIÉTÉ GÉNÉRALE']]), (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name')));
+    const out = await ctx.importer.importCsv(csvText(['Account_Name'], [['SOCIÉTÉ GÉNÉRALE']]), (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name')));
     expect(out.csv).toBe(lines('Account_Name,STATUS,RECORD_ID,ERRORS', 'SOCIÉTÉ GÉNÉRALE,SKIPPED,,DUPLICATE_DATA-Account_Name'));
   });
 
   it('upserts onto the record whose unique value differs only in the case of its accented letters', async () => {
     const ecole = await seedAccount('ÉCOLE NORMALE');
-    const out = await importer.importCsv(csvText(['Account_Name', 'Phone'], [['École Normale', '555-0600']]), (f) =>
+    const out = await ctx.importer.importCsv(csvText(['Account_Name', 'Phone'], [['École Normale', '555-0600']]), (f) =>
       jobBody('upsert', 'Accounts', f, byPosition('Account_Name', 'Phone'), { find_by: 'Account_Name' }),
     );
     expect(labelIds(out.csv, { ecole })).toBe(lines('Account_Name,Phone,STATUS,RECORD_ID,ERRORS', 'École Normale,555-0600,UPDATED,<ecole>,'));
@@ -285,13 +271,13 @@ describe('unique values with accented letters', () => {
 
 describe('a Contacts import with an Account_Name lookup by name', () => {
   it('links each contact to its account and rejects only the row naming an unknown account', async () => {
-    const accounts = await importer.importCsv(
+    const accounts = await ctx.importer.importCsv(
       csvText(['Account_Name', 'Phone'], [['Zylker Lookup', '555-0500'], ['Acme Lookup', '555-0501']]),
       (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name', 'Phone')),
     );
     const [zylker, acme] = accounts.ids as [string, string];
 
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['Last_Name', 'Email', 'Account_Name'], [
         ['Boyle', 'pb@contacts.example', 'Zylker Lookup'],
         ['Kent', 'kent@contacts.example', 'acme lookup'],
@@ -314,9 +300,9 @@ describe('a Contacts import with an Account_Name lookup by name', () => {
       'Smith,smith@contacts.example,Acme Lookup,ADDED,<new4>,',
     ));
     const [boyle, kent, , loner, smith] = out.ids as [string, string, string, string, string];
-    expect((await records.record('Contacts', boyle)).Account_Name).toEqual({ name: 'Zylker Lookup', id: zylker });
-    expect((await records.record('Contacts', kent)).Account_Name).toEqual({ name: 'Acme Lookup', id: acme });
-    expect((await records.record('Contacts', loner)).Account_Name).toBeNull();
-    expect((await records.record('Contacts', smith)).Account_Name).toEqual({ name: 'Acme Lookup', id: acme });
+    expect((await ctx.records.record('Contacts', boyle)).Account_Name).toEqual({ name: 'Zylker Lookup', id: zylker });
+    expect((await ctx.records.record('Contacts', kent)).Account_Name).toEqual({ name: 'Acme Lookup', id: acme });
+    expect((await ctx.records.record('Contacts', loner)).Account_Name).toBeNull();
+    expect((await ctx.records.record('Contacts', smith)).Account_Name).toEqual({ name: 'Acme Lookup', id: acme });
   });
 });

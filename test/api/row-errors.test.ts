@@ -2,35 +2,23 @@
  * Every row error code of the result file (reference §7.2; CONTRACT.md "Rows and results"): the row at
  * fault is SKIPPED with `CODE-Column[,Column][:CODE-Column]`, every other row is processed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawApi } from '../support/api-client.js';
 import { byPosition, csvText, fileCounts, Importer, jobBody, labelIds, lines } from '../support/import-run.js';
-import { RecordsApi } from '../support/records-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useImportServer } from '../support/import-server.js';
+import { startTestServer } from '../support/server.js';
 
-let server: TestServer;
-let importer: Importer;
-let records: RecordsApi;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  importer = new Importer(new RawApi(server, server.token));
-  records = new RecordsApi(server, server.token);
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const ctx = useImportServer();
 
 const LEADS = ['Last_Name', 'First_Name', 'Email', 'Phone', 'No_of_Employees', 'Website'] as const;
 
 describe('row error codes', () => {
   it('reports each fault of a Leads file on its own row, with every error of a row in one ERRORS cell', async () => {
-    await importer.importCsv(csvText(['Last_Name', 'Email'], [['Taken', 'taken@errors.example']]), (f) =>
+    await ctx.importer.importCsv(csvText(['Last_Name', 'Email'], [['Taken', 'taken@errors.example']]), (f) =>
       jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')),
     );
-    const before = await server.countRecords('Leads');
-    const out = await importer.importCsv(
+    const before = await ctx.server.countRecords('Leads');
+    const out = await ctx.importer.importCsv(
       csvText([...LEADS], [
         ['Good', 'Gail', 'good@errors.example', '555-0100', '12', 'zylker.com'],
         ['', 'Nameless', 'nameless@errors.example', '', '', ''],
@@ -59,11 +47,11 @@ describe('row error codes', () => {
       'Last,La,last@errors.example,ADDED,<new3>,',
     ));
     expect(fileCounts(out.job)).toMatchObject({ status: 'COMPLETED', added_count: 3, skipped_count: 7, updated_count: 0, total_count: 10 });
-    expect(await server.countRecords('Leads')).toBe(before + 3);
+    expect(await ctx.server.countRecords('Leads')).toBe(before + 3);
   });
 
   it('does not let a skipped row claim its unique value: a later row with the same Email is added', async () => {
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['Last_Name', 'Email', 'No_of_Employees'], [
         ['Skipped', 'claim@errors.example', 'lots'],
         ['Kept', 'claim@errors.example', '3'],
@@ -78,7 +66,7 @@ describe('row error codes', () => {
   });
 
   it('rejects a date that does not fit the mapping\'s format with INVALID_DATA', async () => {
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['Last_Name', 'Date_of_Birth'], [['Fits', '31-12-1990'], ['Misfit', '1990/12/31'], ['US', '12/31/1990']]),
       (f) => jobBody('insert', 'Contacts', f, [{ api_name: 'Last_Name', index: 0 }, { api_name: 'Date_of_Birth', index: 1, format: 'dd-MM-yyyy' }]),
     );
@@ -91,16 +79,16 @@ describe('row error codes', () => {
   });
 
   it('reports an empty mandatory field on update as MANDATORY_NOT_FOUND when ignore_empty is false', async () => {
-    const seeded = await importer.importCsv(csvText(['Last_Name', 'Email'], [['Mandatory', 'mandatory@errors.example']]), (f) =>
+    const seeded = await ctx.importer.importCsv(csvText(['Last_Name', 'Email'], [['Mandatory', 'mandatory@errors.example']]), (f) =>
       jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')),
     );
     const id = seeded.ids[0] as string;
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['Email', 'Last_Name', 'Company'], [['mandatory@errors.example', '', 'Blanked']]),
       (f) => jobBody('update', 'Leads', f, byPosition('Email', 'Last_Name', 'Company'), { find_by: 'Email' }),
     );
     expect(out.csv).toBe(lines('Email,Last_Name,Company,STATUS,RECORD_ID,ERRORS', 'mandatory@errors.example,,Blanked,SKIPPED,,MANDATORY_NOT_FOUND-Last_Name'));
-    expect(await records.fields('Leads', id, ['Last_Name', 'Company'])).toEqual({ Last_Name: 'Mandatory', Company: null });
+    expect(await ctx.records.fields('Leads', id, ['Last_Name', 'Company'])).toEqual({ Last_Name: 'Mandatory', Company: null });
   });
 
   it('reports a ragged row (too few or too many cells) as CANNOT_PROCESS for that row only', async () => {
@@ -112,7 +100,7 @@ describe('row error codes', () => {
       'After,after@ragged.example,Zylker',
       '',
     ].join('\r\n');
-    const out = await importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email', 'Company')));
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email', 'Company')));
     expect(labelIds(out.csv)).toBe(lines(
       'Last_Name,Email,Company,STATUS,RECORD_ID,ERRORS',
       'Even,even@ragged.example,Zylker,ADDED,<new1>,',
@@ -124,7 +112,7 @@ describe('row error codes', () => {
   });
 
   it('reports RESOURCE_NOT_FOUND for an update row that matches nothing', async () => {
-    const out = await importer.importCsv(
+    const out = await ctx.importer.importCsv(
       csvText(['Email', 'Company'], [['nobody@errors.example', 'Nobody Co']]),
       (f) => jobBody('update', 'Leads', f, byPosition('Email', 'Company'), { find_by: 'Email' }),
     );
