@@ -3,6 +3,7 @@ import { buildConfig } from '../config.js';
 import { openStores } from '../server.js';
 import { OAuthService } from '../services/oauth-service.js';
 import { TokenService } from '../services/token-service.js';
+import { chooseOrg, commaList } from './org-choice.js';
 
 export function clientCommand(): Command {
   const client = new Command('client').description('OAuth "self clients" for the refresh-token flow');
@@ -21,14 +22,11 @@ export function clientCommand(): Command {
       const { store } = await openStores(buildConfig({ dataDir: o.dataDir }));
       try {
         const orgs = await store.listOrgs();
-        const orgId = o.org ?? orgs[0]?.id;
-        if (!orgId || !orgs.some((x) => x.id === orgId)) {
-          throw new Error(o.org ? `no org ${o.org} in ${o.dataDir}` : `no org in ${o.dataDir} yet: run bulkwright serve once`);
-        }
+        const orgId = chooseOrg(orgs, o.org, o.dataDir);
         const oauth = new OAuthService(store, new TokenService(store), () => o.apiDomain);
         const created = await oauth.createSelfClient({
           orgId, userId: o.user, name: o.name, codeSeconds: o.codeExpiresIn,
-          scopes: o.scopes?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+          scopes: commaList(o.scopes),
         });
         process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       } finally {

@@ -4,6 +4,7 @@ import { ALL_SCOPES } from '../domain/scopes.js';
 import { openStores } from '../server.js';
 import type { Store } from '../ports/store.js';
 import { TokenService } from '../services/token-service.js';
+import { chooseOrg, commaList } from './org-choice.js';
 
 async function withTokens<T>(dataDir: string, fn: (tokens: TokenService, orgs: { id: string }[], store: Store) => Promise<T>): Promise<T> {
   const { store } = await openStores(buildConfig({ dataDir }));
@@ -27,11 +28,8 @@ export function tokenCommand(): Command {
     .option('--label <text>', 'a note kept with the token', 'cli')
     .action(async (o: { dataDir: string; org?: string; user?: string; scopes?: string; expiresIn?: number; label: string }) => {
       await withTokens(o.dataDir, async (tokens, orgs) => {
-        const orgId = o.org ?? orgs[0]?.id;
-        if (!orgId || !orgs.some((x) => x.id === orgId)) {
-          throw new Error(o.org ? `no org ${o.org} in ${o.dataDir}` : `no org in ${o.dataDir} yet: run bulkwright serve once`);
-        }
-        const scopes = o.scopes?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const orgId = chooseOrg(orgs, o.org, o.dataDir);
+        const scopes = commaList(o.scopes);
         const created = await tokens.create({ orgId, userId: o.user, scopes, expiresInSeconds: o.expiresIn ?? null, label: o.label });
         process.stdout.write(`${created.token}\n`);
       });
@@ -43,8 +41,7 @@ export function tokenCommand(): Command {
     .option('--org <id>', 'org id (default: the first org)')
     .action(async (o: { dataDir: string; org?: string }) => {
       await withTokens(o.dataDir, async (_tokens, orgs, store) => {
-        const orgId = o.org ?? orgs[0]?.id;
-        if (!orgId) throw new Error(`no org in ${o.dataDir}`);
+        const orgId = chooseOrg(orgs, o.org, o.dataDir);
         const now = Date.now();
         for (const t of await store.listTokens(orgId)) {
           const state = t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt.getTime() <= now ? 'expired' : 'active';

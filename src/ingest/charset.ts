@@ -70,11 +70,6 @@ export function canonicalEncoding(name: string): string | null {
   return iconv.encodingExists(trimmed) ? trimmed : null;
 }
 
-/** A streaming decoder; iconv strips a leading BOM for UTF-8 and UTF-16. */
-export function decoderFor(encoding: string): NodeJS.ReadWriteStream {
-  return iconv.decodeStream(encoding);
-}
-
 /** Decodes a sample that may end in the middle of a character (the tail is just dropped). */
 export function decodeSample(sample: Buffer, encoding: string): string {
   return iconv.decode(sample, encoding);

@@ -103,11 +103,6 @@ export class JobService {
     return job;
   }
 
-  async details(principal: Principal, jobId: string): Promise<Record<string, unknown>> {
-    const job = await this.get(principal, jobId);
-    return this.render(job);
-  }
-
   /**
    * The job-details body as bytes. A store hands out the same Job object while the job is
    * unchanged, so its rendering is kept with it: repeated polls cost no re-rendering.
