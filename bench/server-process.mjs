@@ -19,13 +19,16 @@ export async function startServer({ databaseUrl = null, extraArgs = [] } = {}) {
   const args = [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--profile', 'unlimited', '--bench-routes', '--log-level', 'warn',
     '--schema', new URL('./schema.yaml', import.meta.url).pathname, ...extraArgs];
   if (databaseUrl) args.push('--database-url', databaseUrl);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go to the server's node.
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (c) => { stderr += c; });
+  child.stdout.on('data', (c) => { stdout += c; });
   const baseUrl = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
+    child.stdout.on('data', () => {
+      const out = stdout;
       const m = /Bulkwright listening on (\S+)/.exec(out);
       if (m) resolve(m[1]);
     });
@@ -39,6 +42,8 @@ export async function startServer({ databaseUrl = null, extraArgs = [] } = {}) {
     pid: child.pid,
     memory: () => memoryOf(child.pid),
     stderr: () => stderr,
+    /** What the server logged (at `--log-level info` this includes each job's time per phase). */
+    stdout: () => stdout,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -2,7 +2,7 @@ import { coerceValue, type CellValue, type CoercionContext } from '../domain/coe
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
-import type { RecordInsert, RecordUpdate, Store, StoredRecord, User } from '../ports/store.js';
+import type { RecordRows, Store, StoredRecord, User } from '../ports/store.js';
 import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
@@ -22,18 +22,21 @@ export interface ResourcePlan {
 
 export interface BatchResult {
   readonly outcomes: RowOutcome[];
-  readonly inserts: RecordInsert[];
-  readonly updates: RecordUpdate[];
+  readonly inserts: RecordRows;
+  readonly updates: RecordRows;
   /** Picklist values first seen in this batch, to append to their fields (field api_name → values). */
   readonly newPicklistValues: ReadonlyMap<string, readonly string[]>;
 }
+
+/** A record's unique-field values (only those), as the rows so far left them. */
+type UniqueValues = Readonly<Record<string, CellValue>>;
 
 /** What a batch decided and has not been seen committed yet: later batches must see it too. */
 interface InFlightBatch {
   readonly batch: number;
   readonly keys: ReadonlyMap<string, StoredRecord>;
   /** Unique-field values of the records the batch wrote, by record id, as they stand after it. */
-  readonly touched: ReadonlyMap<string, Readonly<Record<string, CellValue>>>;
+  readonly touched: ReadonlyMap<string, UniqueValues>;
   readonly owners: ReadonlyMap<string, ReadonlyMap<string, string | null>>;
 }
 
@@ -42,6 +45,8 @@ interface CellPlan {
   readonly defaultValue: string | null;
   /** null for the `id` column of a resource matched by id. */
   readonly field: FieldDef | null;
+  /** Where the field's value goes in a row's values (its column of the written records); -1 for `id`. */
+  readonly slot: number;
   readonly context: CoercionContext;
   /** How a lookup or user field is found; null for other fields. */
   readonly findBy: string | null;
@@ -50,12 +55,27 @@ interface CellPlan {
   readonly isFindBy: boolean;
 }
 
+/** A field the rules look at, and its slot among the mapped columns (-1 when it is not mapped). */
+interface FieldSlot {
+  readonly field: FieldDef;
+  readonly slot: number;
+}
+
 const NOT_BLANK = /\S/;
 
+interface Reference {
+  readonly slot: number;
+  readonly field: FieldDef;
+  readonly findBy: string;
+  readonly key: string;
+}
+
 interface PreparedRow {
-  readonly values: Map<string, CellValue>;
-  readonly refs: Map<string, { readonly field: FieldDef; readonly findBy: string; readonly key: string }>;
-  readonly errors: RowError[];
+  /** By slot; undefined where the row gives no value (a blank cell under ignore_empty, an unresolved reference). */
+  readonly values: (CellValue | undefined)[];
+  refs: Reference[] | null;
+  /** null until the row has an error: most rows have none, and a million empty arrays cost GC time. */
+  errors: RowError[] | null;
   matchKey: string | null;
   /** Set for a row refused as a whole before its cells are looked at (over the row limit, ragged). */
   readonly refused: RowError | null;
@@ -67,14 +87,45 @@ const NO_ERRORS: readonly RowError[] = [];
 const LIMIT_EXCEEDED: RowError = { code: 'LIMIT_EXCEEDED', field: null };
 const CANNOT_PROCESS: RowError = { code: 'CANNOT_PROCESS', field: null };
 
+function addError(p: PreparedRow, e: RowError): void {
+  if (p.errors === null) p.errors = [e];
+  else p.errors.push(e);
+}
+
+function hasErrorOn(p: PreparedRow, field: string): boolean {
+  return p.errors !== null && p.errors.some((e) => e.field === field);
+}
+
+/** Grows as rows are written: the flat columns a store binds without looking at each record. */
+class RowsBuilder {
+  readonly ids: string[] = [];
+  readonly values: (CellValue | undefined)[] = [];
+
+  constructor(private readonly width: number) {}
+
+  /** Appends a row, returning its index. */
+  add(id: string, values: readonly (CellValue | undefined)[]): number {
+    this.ids.push(id);
+    for (let c = 0; c < this.width; c++) this.values.push(values[c]);
+    return this.ids.length - 1;
+  }
+
+  set(row: number, slot: number, v: CellValue): void {
+    this.values[row * this.width + slot] = v;
+  }
+}
+
 /**
  * Turns a batch of CSV rows into row outcomes and record writes, in input order, as Zoho would
  * if the rows were applied one after another: a row sees the records written by earlier rows.
  */
 export class BatchProcessor {
   private readonly fields: ReadonlyMap<string, FieldDef>;
-  private readonly uniqueFields: readonly FieldDef[];
-  private readonly mandatoryFields: readonly FieldDef[];
+  /** The mapped fields, in mapping order: the columns of the records a batch writes. */
+  private readonly columns: readonly string[];
+  private readonly ownerSlot: number;
+  private readonly uniqueSlots: readonly FieldSlot[];
+  private readonly mandatory: readonly FieldSlot[];
   private readonly lookups: StoreLookups;
   /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
   private readonly picklists = new Map<string, Map<string, string>>();
@@ -89,22 +140,29 @@ export class BatchProcessor {
     private readonly store: Lookup,
   ) {
     this.fields = new Map(plan.module.fields.map((f) => [f.apiName, f]));
-    this.uniqueFields = plan.module.fields.filter((f) => f.unique);
-    this.mandatoryFields = plan.module.fields.filter((f) => f.mandatory);
-    this.lookups = new StoreLookups(store, plan.module, this.uniqueFields, plan.users, plan.moduleByName);
+    const uniqueFields = plan.module.fields.filter((f) => f.unique);
+    this.lookups = new StoreLookups(store, plan.module, uniqueFields, plan.users, plan.moduleByName);
+    const columns: string[] = [];
     this.cells = plan.mappings.map((m) => {
       const field = m.apiName === 'id' ? null : (this.fields.get(m.apiName) as FieldDef);
       const isRef = field !== null && (field.dataType === 'lookup' || isUserField(field));
+      if (field !== null) columns.push(field.apiName);
       return {
         index: m.index,
         defaultValue: m.defaultValue ? String(m.defaultValue.value) : null,
         field,
+        slot: field === null ? -1 : columns.length - 1,
         context: { timeZone: plan.timeZone, format: m.format },
         findBy: isRef ? m.findBy ?? 'id' : null,
         picklist: field !== null && (field.dataType === 'picklist' || field.dataType === 'multiselectpicklist'),
         isFindBy: m.apiName === plan.findBy,
       };
     });
+    this.columns = columns;
+    this.ownerSlot = columns.indexOf('Owner');
+    const slotOf = (f: FieldDef): FieldSlot => ({ field: f, slot: columns.indexOf(f.apiName) });
+    this.uniqueSlots = uniqueFields.map(slotOf).filter((u) => u.slot >= 0);
+    this.mandatory = plan.module.fields.filter((f) => f.mandatory).map(slotOf);
     for (const f of plan.module.fields) {
       if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
@@ -120,24 +178,36 @@ export class BatchProcessor {
    * the store; the count is read before the store is queried, so nothing falls between the two.
    */
   async process(rows: readonly (readonly string[])[], firstRow: number, now: string, committedBatches = this.batchNo): Promise<BatchResult> {
+    const { findBy, operation } = this.plan;
     this.newPicklistValues = new Map();
     this.inFlight = this.inFlight.filter((b) => b.batch >= committedBatches);
     const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
-    const keys = prepared.map((p) => p.matchKey).filter((k): k is string => k !== null);
-    const stored = this.plan.findBy === null ? new Map<string, StoredRecord>() : await this.lookups.matches(this.plan.findBy, keys);
+    const keys: string[] = [];
+    for (const p of prepared) if (p.matchKey !== null) keys.push(p.matchKey);
+    const stored = findBy === null ? new Map<string, StoredRecord>() : await this.lookups.matches(findBy, keys);
     const matches = { get: (key: string): StoredRecord | undefined => this.inFlightKey(key) ?? stored.get(key) };
-    const dbOwners = await this.lookups.uniqueOwners(prepared.map((p) => p.values));
+    const dbOwners = await this.lookups.uniqueOwners(
+      this.uniqueSlots.map(({ field, slot }) => ({
+        field,
+        values: prepared.map((p) => p.values[slot]),
+        // The find_by field's owners are the records just matched by it: no second query.
+        known: field.apiName === findBy ? stored : null,
+      })),
+    );
     const taken = this.ownersView(dbOwners);
-    const refs = await this.lookups.references(prepared.flatMap((p) => [...p.refs].map(([apiName, ref]) => ({ apiName, ...ref }))));
+    const refs = await this.lookups.references(prepared.flatMap((p) => p.refs ?? []));
     const ids = await this.store.allocateIds(prepared.filter((p) => p.refused === null).length);
     let nextId = 0;
 
+    const width = this.columns.length;
+    const actor = this.plan.actor.id;
     const outcomes: RowOutcome[] = [];
-    const inserts: RecordInsert[] = [];
-    const updates: RecordUpdate[] = [];
+    const inserts = new RowsBuilder(width);
+    const updates = new RowsBuilder(width);
     const addedByKey = new Map<string, StoredRecord>();
-    const touched = new Map<string, Record<string, CellValue>>();
-    const insertedNow = new Map<string, RecordInsert>();
+    const touched = new Map<string, UniqueValues>();
+    /** Record id → its row among this batch's inserts. */
+    const insertedNow = new Map<string, number>();
     for (const p of prepared) {
       if (p.refused !== null) {
         outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
@@ -145,85 +215,98 @@ export class BatchProcessor {
       }
       const candidateId = ids[nextId++] as string;
       const matched = p.matchKey === null ? undefined : addedByKey.get(p.matchKey) ?? matches.get(p.matchKey);
-      const errors = p.errors;
       let mode: 'insert' | 'update';
-      if (this.plan.operation === 'update') {
+      if (operation === 'update') {
         mode = 'update';
         // A find_by cell that is itself invalid already says why the row has no match.
-        if (!matched && !errors.some((e) => e.field === this.plan.findBy)) {
-          errors.push({ code: p.matchKey === null ? 'MANDATORY_NOT_FOUND' : 'RESOURCE_NOT_FOUND', field: this.plan.findBy });
+        if (!matched && !hasErrorOn(p, findBy as string)) {
+          addError(p, { code: p.matchKey === null ? 'MANDATORY_NOT_FOUND' : 'RESOURCE_NOT_FOUND', field: findBy });
         }
-      } else if (this.plan.operation === 'upsert') {
+      } else if (operation === 'upsert') {
         mode = matched ? 'update' : 'insert';
       } else {
         mode = 'insert';
-        if (matched) errors.push({ code: 'DUPLICATE_DATA', field: this.plan.findBy });
+        if (matched) addError(p, { code: 'DUPLICATE_DATA', field: findBy });
       }
       const recordId = mode === 'update' && matched ? matched.id : candidateId;
       // The record as earlier rows left it (this batch, then batches still being written, then the store).
       const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.values : undefined;
+      const values = p.values;
 
-      for (const [apiName, ref] of p.refs) {
-        const resolved = refs.get(`${apiName}\u0000${ref.findBy}\u0000${foldKey(ref.key)}`);
-        if (resolved) p.values.set(apiName, resolved);
-        else errors.push({ code: 'INVALID_DATA', field: apiName });
-      }
-      for (const f of this.mandatoryFields) {
-        const v = p.values.get(f.apiName);
-        const missing = mode === 'insert' ? v === undefined || v === null : p.values.has(f.apiName) && v === null;
-        if (missing && !p.refs.has(f.apiName) && !errors.some((e) => e.field === f.apiName)) {
-          errors.push({ code: 'MANDATORY_NOT_FOUND', field: f.apiName });
+      if (p.refs !== null) {
+        for (const ref of p.refs) {
+          const resolved = refs.get(`${ref.field.apiName}\u0000${ref.findBy}\u0000${foldKey(ref.key)}`);
+          if (resolved) values[ref.slot] = resolved;
+          else addError(p, { code: 'INVALID_DATA', field: ref.field.apiName });
         }
       }
-      for (const f of this.uniqueFields) {
-        const v = p.values.get(f.apiName);
+      for (const { field, slot } of this.mandatory) {
+        const v = slot < 0 ? undefined : values[slot];
+        const missing = mode === 'insert' ? v === undefined || v === null : v === null;
+        if (missing && !hasErrorOn(p, field.apiName)) addError(p, { code: 'MANDATORY_NOT_FOUND', field: field.apiName });
+      }
+      for (const { field, slot } of this.uniqueSlots) {
+        const v = values[slot];
         if (v === undefined || v === null) continue;
-        const owner = taken.get(f.apiName, normKey(v));
-        if (owner && owner !== recordId) errors.push({ code: 'DUPLICATE_DATA', field: f.apiName });
+        const owner = taken.get(field.apiName, normKey(v));
+        if (owner && owner !== recordId) addError(p, { code: 'DUPLICATE_DATA', field: field.apiName });
       }
 
-      if (errors.length > 0) {
-        outcomes.push({ status: 'SKIPPED', recordId: null, errors: errors.length > 1 ? dedupe(errors) : errors });
+      if (p.errors !== null) {
+        outcomes.push({ status: 'SKIPPED', recordId: null, errors: p.errors.length > 1 ? dedupe(p.errors) : p.errors });
         continue;
       }
-      for (const f of this.uniqueFields) {
-        const v = p.values.get(f.apiName);
-        if (!p.values.has(f.apiName)) continue;
-        const previous = current?.[f.apiName];
-        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(f.apiName, normKey(previous), null);
-        if (v !== undefined && v !== null) taken.set(f.apiName, normKey(v), recordId);
+      let unique: Record<string, CellValue> | null = null;
+      for (const { field, slot } of this.uniqueSlots) {
+        const v = values[slot];
+        if (v === undefined) continue;
+        const previous = current?.[field.apiName];
+        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(field.apiName, normKey(previous), null);
+        if (v !== null) taken.set(field.apiName, normKey(v), recordId);
+        if (unique === null) unique = { ...current };
+        unique[field.apiName] = v;
       }
-      const actor = this.plan.actor.id;
+      const after: UniqueValues = unique ?? current ?? {};
+      // An empty Owner cell gives an inserted record its creator and leaves an updated one's
+      // owner as it is: a record always has one.
+      if (this.ownerSlot >= 0 && values[this.ownerSlot] === null) values[this.ownerSlot] = mode === 'insert' ? actor : undefined;
       if (mode === 'insert') {
-        const values: Record<string, CellValue> = { Owner: actor, Created_Time: now, Modified_Time: now, Created_By: actor, Modified_By: actor };
-        for (const [k, v] of p.values) if (v !== null || k !== 'Owner') values[k] = v;
-        const insert = { id: recordId, values };
-        inserts.push(insert);
-        insertedNow.set(recordId, insert);
-        if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values });
-        touched.set(recordId, values);
+        insertedNow.set(recordId, inserts.add(recordId, values));
+        if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values: after });
+        touched.set(recordId, after);
         outcomes.push({ status: 'ADDED', recordId, errors: NO_ERRORS });
       } else {
-        const values: Record<string, CellValue> = { Modified_Time: now, Modified_By: actor };
-        // An empty Owner cell leaves the owner as it is: a record always has one.
-        for (const [k, v] of p.values) if (v !== null || k !== 'Owner') values[k] = v;
         // A record this batch inserts takes the update into its insert: stores apply a batch's
         // updates before its inserts (so a unique value an update frees is free for an insert).
-        const insert = insertedNow.get(recordId);
-        if (insert) Object.assign(insert.values, values);
-        else updates.push({ id: recordId, values });
-        touched.set(recordId, { ...(current ?? {}), ...values });
+        const row = insertedNow.get(recordId);
+        if (row === undefined) updates.add(recordId, values);
+        else for (let c = 0; c < width; c++) if (values[c] !== undefined) inserts.set(row, c, values[c] as CellValue);
+        touched.set(recordId, after);
         outcomes.push({ status: 'UPDATED', recordId, errors: NO_ERRORS });
       }
     }
     this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, touched, owners: taken.changes });
-    return { outcomes, inserts, updates, newPicklistValues: this.newPicklistValues };
+    const insertShared: Record<string, CellValue> = { Created_Time: now, Modified_Time: now, Created_By: actor, Modified_By: actor };
+    if (this.ownerSlot < 0) insertShared.Owner = actor;
+    return {
+      outcomes,
+      inserts: { columns: this.columns, ids: inserts.ids, values: inserts.values, shared: insertShared, keptKeys: [] },
+      updates: {
+        columns: this.columns,
+        ids: updates.ids,
+        values: updates.values,
+        shared: { Modified_Time: now, Modified_By: actor },
+        // A row updates the record its find_by key matched: that key is the record's already.
+        keptKeys: findBy !== null && findBy !== 'id' ? [findBy] : [],
+      },
+      newPicklistValues: this.newPicklistValues,
+    };
   }
 
   private prepare(row: readonly string[], rowNumber: number): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
-    const p: PreparedRow = { values: new Map(), refs: new Map(), errors: [], matchKey: null, refused };
+    const p: PreparedRow = { values: new Array<CellValue | undefined>(this.columns.length).fill(undefined), refs: null, errors: null, matchKey: null, refused };
     if (refused !== null) return p;
     for (const c of this.cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
@@ -239,20 +322,22 @@ export class BatchProcessor {
       }
       const field = c.field;
       if (blank) {
-        if (!this.plan.ignoreEmpty) p.values.set(field.apiName, null);
+        if (!this.plan.ignoreEmpty) p.values[c.slot] = null;
         continue;
       }
       const coerced = coerceValue(field, cell, c.context);
       if (!coerced.ok) {
-        p.errors.push({ code: 'INVALID_DATA', field: field.apiName });
+        addError(p, { code: 'INVALID_DATA', field: field.apiName });
         continue;
       }
       if (c.findBy !== null) {
-        p.refs.set(field.apiName, { field, findBy: c.findBy, key: String(coerced.value) });
+        const ref: Reference = { slot: c.slot, field, findBy: c.findBy, key: String(coerced.value) };
+        if (p.refs === null) p.refs = [ref];
+        else p.refs.push(ref);
       } else if (c.picklist) {
-        p.values.set(field.apiName, this.canonicalPicklist(field, String(coerced.value)));
+        p.values[c.slot] = this.canonicalPicklist(field, String(coerced.value));
       } else {
-        p.values.set(field.apiName, coerced.value);
+        p.values[c.slot] = coerced.value;
       }
       if (c.isFindBy && coerced.value !== null) p.matchKey = normKey(coerced.value);
     }
@@ -275,7 +360,7 @@ export class BatchProcessor {
     return out.join(';');
   }
 
-  private inFlightTouched(id: string): Readonly<Record<string, CellValue>> | undefined {
+  private inFlightTouched(id: string): UniqueValues | undefined {
     for (let i = this.inFlight.length - 1; i >= 0; i--) {
       const hit = (this.inFlight[i] as InFlightBatch).touched.get(id);
       if (hit) return hit;

@@ -7,7 +7,6 @@ export const normKey = (v: CellValue): string => (v === null ? '' : foldKey(v));
 
 /** A lookup or user cell to resolve: which field, found by which field of its target, with what key. */
 export interface ReferenceRequest {
-  readonly apiName: string;
   readonly field: FieldDef;
   readonly findBy: string;
   readonly key: string;
@@ -39,16 +38,26 @@ export class StoreLookups {
     return out;
   }
 
-  /** For each unique field: normalised value → id of the stored record holding it. */
-  async uniqueOwners(rows: readonly ReadonlyMap<string, CellValue>[]): Promise<Map<string, Map<string, string | null>>> {
+  /**
+   * For each unique field: normalised value → id of the stored record holding it. `known` gives
+   * the owners already read for a field (records matched by it, keyed by normalised value).
+   */
+  async uniqueOwners(
+    requests: readonly { field: FieldDef; values: readonly (CellValue | undefined)[]; known: ReadonlyMap<string, StoredRecord> | null }[],
+  ): Promise<Map<string, Map<string, string | null>>> {
     const out = new Map<string, Map<string, string | null>>();
-    for (const f of this.uniqueFields) {
+    for (const { field, values, known } of requests) {
       const owners = new Map<string, string | null>();
-      const keys = [...new Set(rows.map((v) => v.get(f.apiName)).filter((v) => v !== undefined && v !== null).map(String))];
-      for (const r of await this.store.findRecords(this.module.id, f.apiName, keys, [f.apiName])) {
-        owners.set(normKey(r.values[f.apiName] ?? ''), r.id);
+      if (known !== null) {
+        for (const [key, r] of known) owners.set(key, r.id);
+      } else {
+        const keys = new Set<string>();
+        for (const v of values) if (v !== undefined && v !== null) keys.add(String(v));
+        for (const r of await this.store.findRecords(this.module.id, field.apiName, [...keys], [field.apiName])) {
+          owners.set(normKey(r.values[field.apiName] ?? ''), r.id);
+        }
       }
-      out.set(f.apiName, owners);
+      out.set(field.apiName, owners);
     }
     return out;
   }
@@ -58,7 +67,7 @@ export class StoreLookups {
     const out = new Map<string, string>();
     const wanted = new Map<string, { field: FieldDef; findBy: string; keys: Set<string> }>();
     for (const ref of requests) {
-      const k = `${ref.apiName}\u0000${ref.findBy}`;
+      const k = `${ref.field.apiName}\u0000${ref.findBy}`;
       const w = wanted.get(k) ?? { field: ref.field, findBy: ref.findBy, keys: new Set<string>() };
       w.keys.add(ref.key);
       wanted.set(k, w);

@@ -1,5 +1,6 @@
 import type { Job } from '../../src/domain/job.js';
-import type { BatchCommit, Store } from '../../src/ports/store.js';
+import type { CellValue } from '../../src/domain/coercion.js';
+import type { BatchCommit, RecordRows, Store } from '../../src/ports/store.js';
 
 export interface Seeded {
   readonly orgId: string;
@@ -72,26 +73,48 @@ export function aJob(org: Seeded, id: string, createdTime = new Date()): Job {
   };
 }
 
-/** A batch inserting `n` leads (`lead<i>@example.com`, Score = i) under the given worker's lease. */
-export async function aBatch(store: Store, org: Seeded, jobId: string, workerId: string, n: number): Promise<BatchCommit> {
+export interface PlainRecord {
+  readonly id: string;
+  readonly values: Readonly<Record<string, CellValue>>;
+}
+
+/**
+ * Records as the flat rows of a batch: the union of their fields as columns; a field a record
+ * lacks is undefined (null in an insert, left alone in an update).
+ */
+export function recordRows(records: readonly PlainRecord[], shared: Record<string, CellValue> = {}, keptKeys: readonly string[] = []): RecordRows {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r.values)))];
+  return {
+    columns,
+    ids: records.map((r) => r.id),
+    values: records.flatMap((r) => columns.map((c) => (c in r.values ? r.values[c] : undefined))),
+    shared,
+    keptKeys,
+  };
+}
+
+/** A batch inserting `n` leads (`lead<i>@example.com`, Score = i) under the given worker's lease; `records` are its rows. */
+export async function aBatch(store: Store, org: Seeded, jobId: string, workerId: string, n: number): Promise<BatchCommit & { records: PlainRecord[] }> {
   const ids = await store.allocateIds(n);
+  const records = ids.map((id, i) => ({
+    id,
+    values: {
+      Created_Time: '2024-01-02T03:04:05+05:30', Modified_Time: '2024-01-02T03:04:05+05:30', Created_By: org.userId, Modified_By: org.userId,
+      Last_Name: `Lead\t${i}\n"quoted" \\ back`, Email: `lead${i}@example.com`, Owner: org.userId, Score: i, Big: '9007199254740993',
+      Active: i % 2 === 0, Amount: 12.5,
+    },
+  }));
   return {
     jobId,
     workerId,
     resourceIndex: 0,
     moduleId: org.moduleId,
     userId: org.userId,
-    inserts: ids.map((id, i) => ({
-      id,
-      values: {
-        Created_Time: '2024-01-02T03:04:05+05:30', Modified_Time: '2024-01-02T03:04:05+05:30', Created_By: org.userId, Modified_By: org.userId,
-        Last_Name: `Lead\t${i}\n"quoted" \\ back`, Email: `lead${i}@example.com`, Owner: org.userId, Score: i, Big: '9007199254740993',
-        Active: i % 2 === 0, Amount: 12.5,
-      },
-    })),
-    updates: [],
+    inserts: recordRows(records),
+    updates: recordRows([]),
     progress: { status: 'INPROGRESS', code: 'INPROGRESS', counts: { added: n, updated: 0, skipped: 0 }, rowsDone: n, resultBytes: 100 * n },
     leaseMs: 60_000,
     now: new Date(),
+    records,
   };
 }

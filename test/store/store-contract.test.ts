@@ -9,7 +9,7 @@ import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { aBatch, aJob, seedModule, seedOrg, type Seeded } from './store-builders.js';
+import { aBatch, aJob, recordRows, seedModule, seedOrg, type PlainRecord, type Seeded } from './store-builders.js';
 
 /**
  * The Store port's promises, held by every backend alike: two store instances on one database
@@ -185,7 +185,7 @@ describe.each(backends)('$name', (backend) => {
     await a.claimJob('worker-a', 60_000, new Date());
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     // Emails that differ only in case collide on the unique field: the whole batch must roll back.
-    const clashing = { ...batch, inserts: batch.inserts.map((r, i) => ({ ...r, values: { ...r.values, Email: i === 0 ? 'same@example.com' : 'SAME@example.com' } })) };
+    const clashing = { ...batch, inserts: recordRows(batch.records.map((r, i) => ({ ...r, values: { ...r.values, Email: i === 0 ? 'same@example.com' : 'SAME@example.com' } }))) };
     await expect(a.commitBatch(clashing)).rejects.toThrow();
     expect(await a.countRecords(org.moduleId)).toBe(0);
     expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toEqual(NEW_RESOURCE_PROGRESS);
@@ -202,26 +202,56 @@ describe.each(backends)('$name', (backend) => {
     await a.claimJob('worker-a', 60_000, new Date());
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     await a.commitBatch(batch);
-    const first = batch.inserts[0];
+    const first = batch.records[0];
     if (!first) throw new Error('no row');
     expect(await b.getRecord(org.moduleId, first.id)).toEqual({ id: first.id, values: expect.objectContaining(first.values) });
     const found = await b.findRecords(org.moduleId, 'Email', ['LEAD0@EXAMPLE.COM', 'nobody@example.com'], ['Email']);
     expect(found).toEqual([{ id: first.id, values: { Email: 'lead0@example.com' } }]);
     expect((await b.findRecords(org.moduleId, 'id', [first.id, 'not-an-id'], [])).map((r) => r.id)).toEqual([first.id]);
     const [accented] = (await a.allocateIds(1)) as [string];
-    await a.commitBatch({ ...batch, inserts: [{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }], updates: [] });
+    await a.commitBatch({ ...batch, inserts: recordRows([{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }]), updates: recordRows([]) });
     expect((await b.findRecords(org.moduleId, 'Email', ['ÉLODIE@EXAMPLE.COM'], [])).map((r) => r.id)).toEqual([accented]);
     expect((await b.findRecords(org.moduleId, 'Last_Name', ['éMILE'], [])).map((r) => r.id)).toEqual([accented]);
     // A module no lookup points at keeps no key for its name field, and still finds by name ignoring case.
     const other = await seedModule(a, org.orgId, 'Vendors');
-    await a.commitBatch({ ...batch, moduleId: other, inserts: [{ id: accented, values: { Last_Name: 'Ærø Sørensen' } }], updates: [] });
+    await a.commitBatch({ ...batch, moduleId: other, inserts: recordRows([{ id: accented, values: { Last_Name: 'Ærø Sørensen' } }]), updates: recordRows([]) });
     expect((await b.findRecords(other, 'Last_Name', ['ærø SØRENSEN'], [])).map((r) => r.id)).toEqual([accented]);
     const page = await b.listRecords(org.moduleId, {
       filter: { kind: 'condition', field: 'Score', operator: 'greater_than', values: ['0'] },
       page: 1, perPage: 10, sortBy: 'Email', sortOrder: 'desc',
     });
     expect(page.map((r) => r.values.Email)).toEqual(['lead1@example.com']);
-    await a.commitBatch({ ...batch, inserts: [], updates: [{ id: first.id, values: { Score: 7 } }, { id: first.id, values: { Score: 9 } }] });
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: first.id, values: { Score: 7 } }, { id: first.id, values: { Score: 9 } }]) });
     expect((await b.getRecord(org.moduleId, first.id))?.values.Score).toBe(9);
+  });
+
+  it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(a, org, jobId, 'worker-a', 2);
+    const [x, y] = batch.records as [PlainRecord, PlainRecord];
+    const shared = { Created_Time: '2025-05-05T05:05:05+00:00', Modified_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId, Modified_By: org.userId };
+    const bare = batch.records.map((r) => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string, Score: r.values.Score as number } }));
+    await a.commitBatch({ ...batch, inserts: recordRows(bare, shared) });
+    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject({ ...shared, Email: 'lead0@example.com', Owner: null, Amount: null });
+
+    const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
+    const updates = recordRows(
+      [
+        { id: x.id, values: { Email: 'LEAD0@Example.com', Score: 70 } },
+        // Score undefined: left as it is; Email null: cleared, with its key.
+        { id: y.id, values: { Email: null, Amount: 3.5 } },
+      ],
+      later,
+      [],
+    );
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates: { ...updates, keptKeys: [] } });
+    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject({ Email: 'LEAD0@Example.com', Score: 70, Amount: null, ...later, Created_Time: shared.Created_Time });
+    expect((await b.getRecord(org.moduleId, y.id))?.values).toMatchObject({ Email: null, Score: 1, Amount: 3.5, ...later });
+    expect((await b.findRecords(org.moduleId, 'Email', ['lead1@example.com'], [])).map((r) => r.id)).toEqual([]);
+    // A kept key: the record's Email is respelt, its key (same fold) stays, and it is still found.
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: x.id, values: { Email: 'Lead0@EXAMPLE.com' } }], later, ['Email']) });
+    expect((await b.findRecords(org.moduleId, 'Email', ['lead0@example.com'], ['Email']))).toEqual([{ id: x.id, values: { Email: 'Lead0@EXAMPLE.com' } }]);
   });
 });

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
-import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
+import type { RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
+import { givenColumns, givenMask } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
 import {
@@ -45,66 +46,82 @@ export class PgRecordTable {
    * 2,000-row batches (docs/architecture.md "Records"): the fastest of the three. Runs on the
    * batch's transaction, so a failing row rolls back the whole batch with its counters.
    */
-  async insert(client: pg.PoolClient, rows: readonly RecordInsert[]): Promise<void> {
-    if (rows.length === 0) return;
-    const keyed = [...this.keyOf];
-    const cols = ['id', ...this.columns, ...keyed.map(([, key]) => key)];
-    const n = this.columns.length;
-    const lines: string[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r] as RecordInsert;
-      const cells: string[] = new Array(cols.length);
-      cells[0] = row.id;
-      for (let i = 0; i < n; i++) cells[i + 1] = copyField(row.values[this.columns[i] as string]);
-      for (let k = 0; k < keyed.length; k++) cells[n + k + 1] = copyField(keyValue(row.values[(keyed[k] as readonly [string, string])[0]]));
-      lines[r] = cells.join('\t');
+  async insert(client: pg.PoolClient, rows: RecordRows): Promise<void> {
+    const count = rows.ids.length;
+    if (count === 0) return;
+    const w = rows.columns.length;
+    const keyed = this.keyedColumns(rows.columns, []);
+    const sharedNames = Object.keys(rows.shared);
+    const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
+    // The shared cells are the same text on every line: rendered once.
+    const sharedText = sharedNames.map((k) => `\t${copyField(rows.shared[k])}`).join('');
+    const lines: string[] = new Array(count);
+    for (let r = 0; r < count; r++) {
+      const from = r * w;
+      let line = (rows.ids[r] as string) + sharedText;
+      for (let c = 0; c < w; c++) line += `\t${copyField(rows.values[from + c])}`;
+      for (const c of keyed) line += `\t${copyField(keyValue(rows.values[from + c]))}`;
+      lines[r] = line;
     }
     const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
     await pipeline(Readable.from([Buffer.from(`${lines.join('\n')}\n`, 'utf8')]), copy);
   }
 
+  /** The columns among `columns` (by index) that have a key column to fill, less the `kept` fields. */
+  private keyedColumns(columns: readonly string[], kept: readonly string[]): number[] {
+    const out: number[] = [];
+    for (let c = 0; c < columns.length; c++) {
+      const field = columns[c] as string;
+      if (this.keyOf.has(field) && !kept.includes(field)) out.push(c);
+    }
+    return out;
+  }
+
   /**
-   * One UPDATE … FROM unnest() per set of changed columns instead of one statement per row. Updates
+   * One UPDATE … FROM unnest() per set of given columns instead of one statement per row. Updates
    * of a record already updated earlier in the batch start a new round, so the last one wins, as
    * when the rows are applied one by one.
    */
-  async update(client: Queryable, rows: readonly RecordUpdate[]): Promise<void> {
-    let round = new Map<string, RecordUpdate[]>();
+  async update(client: Queryable, rows: RecordRows): Promise<void> {
+    let round = new Map<string, number[]>();
     let ids = new Set<string>();
     const flush = async (): Promise<void> => {
-      for (const group of round.values()) await this.updateGroup(client, group);
+      for (const [mask, group] of round) await this.updateGroup(client, rows, givenColumns(mask, rows.columns.length), group);
       round = new Map();
       ids = new Set();
     };
-    for (const given of rows) {
-      const values: Record<string, CellValue> = { ...given.values };
-      for (const [field, v] of Object.entries(given.values)) {
-        const key = this.keyOf.get(field);
-        if (key) values[key] = keyValue(v);
-      }
-      const row = { id: given.id, values };
-      const cols = Object.keys(values);
-      if (cols.length === 0) continue;
-      if (ids.has(row.id)) await flush();
-      ids.add(row.id);
-      const key = cols.join('\u0000');
-      const group = round.get(key);
-      if (group) group.push(row);
-      else round.set(key, [row]);
+    for (let r = 0; r < rows.ids.length; r++) {
+      const id = rows.ids[r] as string;
+      if (ids.has(id)) await flush();
+      ids.add(id);
+      const mask = givenMask(rows, r);
+      const group = round.get(mask);
+      if (group) group.push(r);
+      else round.set(mask, [r]);
     }
     await flush();
   }
 
-  private async updateGroup(client: Queryable, rows: readonly RecordUpdate[]): Promise<void> {
-    const cols = Object.keys((rows[0] as RecordUpdate).values);
-    const arrays: unknown[] = [rows.map((r) => r.id), ...cols.map((c) => rows.map((r) => r.values[c] ?? null))];
-    const casts = ['$1::bigint[]', ...cols.map((c, i) => `$${i + 2}::${this.typeOf(c).toLowerCase()}[]`)];
-    const names = ['id', ...cols.map((_, i) => `c${i}`)];
-    await client.query(
-      `UPDATE ${this.table} AS t SET ${cols.map((c, i) => `${quoteIdent(c)} = v.c${i}`).join(', ')}
-       FROM unnest(${casts.join(', ')}) AS v(${names.join(', ')}) WHERE t."id" = v.id`,
-      arrays,
-    );
+  private async updateGroup(client: Queryable, rows: RecordRows, given: readonly number[], group: readonly number[]): Promise<void> {
+    const w = rows.columns.length;
+    const keyed = this.keyedColumns(rows.columns, rows.keptKeys).filter((c) => given.includes(c));
+    const cellsOf = (c: number): unknown[] => group.map((r) => rows.values[r * w + c] ?? null);
+    const arrays: unknown[] = [group.map((r) => rows.ids[r]), ...given.map(cellsOf), ...keyed.map((c) => group.map((r) => keyValue(rows.values[r * w + c])))];
+    const casts = [
+      '$1::bigint[]',
+      ...given.map((c, i) => `$${i + 2}::${this.typeOf(rows.columns[c] as string).toLowerCase()}[]`),
+      ...keyed.map((_, k) => `$${given.length + k + 2}::text[]`),
+    ];
+    const names = ['id', ...given.map((_, i) => `c${i}`), ...keyed.map((_, k) => `k${k}`)];
+    const sets = [
+      ...given.map((c, i) => `${quoteIdent(rows.columns[c] as string)} = v.c${i}`),
+      ...keyed.map((c, k) => `${quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)} = v.k${k}`),
+    ];
+    for (const [name, value] of Object.entries(rows.shared)) {
+      arrays.push(value);
+      sets.push(`${quoteIdent(name)} = $${arrays.length}::${this.typeOf(name).toLowerCase()}`);
+    }
+    await client.query(`UPDATE ${this.table} AS t SET ${sets.join(', ')} FROM unnest(${casts.join(', ')}) AS v(${names.join(', ')}) WHERE t."id" = v.id`, arrays);
   }
 
   async find(db: Queryable, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {

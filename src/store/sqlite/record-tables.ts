@@ -3,7 +3,8 @@ import { COMPARISON_SQL } from '../criteria-sql.js';
 import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
-import type { RecordInsert, RecordQuery, RecordUpdate, StoredRecord } from '../../ports/store.js';
+import type { RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
+import { givenColumns, givenMask } from '../record-rows.js';
 
 const ROWS_PER_INSERT = 50;
 const FIND_CHUNK = 1000;
@@ -96,7 +97,9 @@ function keyValue(v: CellValue | undefined): string | null {
   return v === undefined || v === null ? null : foldKey(v);
 }
 
-function toSql(v: CellValue | undefined): string | number | bigint | null {
+type SqlValue = string | number | bigint | null;
+
+function toSql(v: CellValue | undefined): SqlValue {
   if (v === undefined || v === null) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
   return v;
@@ -117,9 +120,7 @@ export class RecordTable {
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
   /** Field → its key column, for unique and name fields of text. */
   private readonly keyOf: ReadonlyMap<string, string>;
-  /** Key columns in insert order, each with the field it folds. */
-  private readonly keyColumns: readonly (readonly [string, string])[];
-  private readonly insertStmts = new Map<number, Database.Statement>();
+  private readonly insertStmts = new Map<string, Database.Statement>();
   private readonly findStmts = new Map<string, Database.Statement>();
   private readonly updateStmts = new Map<string, Database.Statement>();
 
@@ -132,73 +133,125 @@ export class RecordTable {
     this.table = quoteIdent(tableName);
     this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
-    this.keyColumns = module.fields.flatMap((f) => {
+    this.keyOf = new Map(module.fields.flatMap((f) => {
       const key = keyColumn(f) ?? (f.isNameField && existing.has(keyColumnName(f)) ? keyColumnName(f) : null);
-      return key ? [[key, f.apiName] as const] : [];
-    });
-    this.keyOf = new Map(this.keyColumns.map(([key, field]) => [field, key]));
+      return key ? [[f.apiName, key] as const] : [];
+    }));
   }
 
   /**
    * Inserts with multi-row statements: one call into SQLite per ROWS_PER_INSERT records instead of
    * one per record (measured: about twice as fast as a single-row statement for a 2,000-row batch).
+   * Only the id, the mapped columns and their key columns are bound per row; the values all rows
+   * share are named parameters, bound once per statement (binding costs more than SQLite's insert
+   * itself at ~20 columns: docs/performance.md).
    */
-  insert(rows: readonly RecordInsert[]): void {
-    const width = this.columns.length + this.keyColumns.length + 1;
-    const many = this.insertStatement(ROWS_PER_INSERT);
-    const params: (string | number | bigint | null)[] = new Array(width * ROWS_PER_INSERT);
+  insert(rows: RecordRows): void {
+    const count = rows.ids.length;
+    if (count === 0) return;
+    const w = rows.columns.length;
+    const keyed = this.keyedColumns(rows.columns, []);
+    const width = 1 + w + keyed.length;
+    const shared = this.sharedParams(rows.shared);
+    const bindRow = (params: SqlValue[], at: number, r: number): void => {
+      params[at] = rows.ids[r] as string;
+      const from = r * w;
+      for (let c = 0; c < w; c++) params[at + 1 + c] = toSql(rows.values[from + c]);
+      for (let k = 0; k < keyed.length; k++) params[at + 1 + w + k] = keyValue(rows.values[from + (keyed[k] as number)]);
+    };
     let r = 0;
-    for (; r + ROWS_PER_INSERT <= rows.length; r += ROWS_PER_INSERT) {
-      for (let k = 0; k < ROWS_PER_INSERT; k++) this.bindRow(rows[r + k] as RecordInsert, params, k * width);
-      many.run(params);
+    if (count >= ROWS_PER_INSERT) {
+      const many = this.insertStatement(rows, keyed, ROWS_PER_INSERT);
+      const params: SqlValue[] = new Array(width * ROWS_PER_INSERT);
+      for (; r + ROWS_PER_INSERT <= count; r += ROWS_PER_INSERT) {
+        for (let k = 0; k < ROWS_PER_INSERT; k++) bindRow(params, k * width, r + k);
+        many.run(params, shared);
+      }
     }
-    if (r < rows.length) {
-      const one = this.insertStatement(1);
-      const single: (string | number | bigint | null)[] = new Array(width);
-      for (; r < rows.length; r++) {
-        this.bindRow(rows[r] as RecordInsert, single, 0);
-        one.run(single);
+    if (r < count) {
+      const one = this.insertStatement(rows, keyed, 1);
+      const params: SqlValue[] = new Array(width);
+      for (; r < count; r++) {
+        bindRow(params, 0, r);
+        one.run(params, shared);
       }
     }
   }
 
-  private bindRow(row: RecordInsert, params: (string | number | bigint | null)[], at: number): void {
-    // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
-    // BigInt is made per row.
-    params[at] = row.id;
-    const n = this.columns.length;
-    for (let i = 0; i < n; i++) params[at + i + 1] = toSql(row.values[this.columns[i] as string]);
-    for (let k = 0; k < this.keyColumns.length; k++) params[at + n + k + 1] = keyValue(row.values[(this.keyColumns[k] as readonly [string, string])[1]]);
+  /** The columns among `columns` (by index) that have a key column to fill, less the `kept` fields. */
+  private keyedColumns(columns: readonly string[], kept: readonly string[]): number[] {
+    const out: number[] = [];
+    for (let c = 0; c < columns.length; c++) {
+      const field = columns[c] as string;
+      if (this.keyOf.has(field) && !kept.includes(field)) out.push(c);
+    }
+    return out;
   }
 
-  private insertStatement(rowCount: number): Database.Statement {
-    let stmt = this.insertStmts.get(rowCount);
+  /** Named parameters s0, s1, … for the shared values, in the order of their keys. */
+  private sharedParams(shared: RecordRows['shared']): Record<string, SqlValue> {
+    const out: Record<string, SqlValue> = {};
+    let i = 0;
+    for (const k in shared) out[`s${i++}`] = toSql(shared[k]);
+    return out;
+  }
+
+  private insertStatement(rows: RecordRows, keyed: readonly number[], rowCount: number): Database.Statement {
+    const sharedNames = Object.keys(rows.shared);
+    const cacheKey = `${rowCount}\u0000${sharedNames.join(',')}\u0000${rows.columns.join(',')}`;
+    let stmt = this.insertStmts.get(cacheKey);
     if (!stmt) {
-      const cols = ['id', ...this.columns, ...this.keyColumns.map(([key]) => key)];
-      const tuple = `(${cols.map(() => '?').join(', ')})`;
+      const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
+      const tuple = `(?, ${[...sharedNames.map((_, i) => `@s${i}`), ...rows.columns.map(() => '?'), ...keyed.map(() => '?')].join(', ')})`;
       stmt = this.db.prepare(`INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES ${new Array(rowCount).fill(tuple).join(', ')}`);
-      this.insertStmts.set(rowCount, stmt);
+      this.insertStmts.set(cacheKey, stmt);
     }
     return stmt;
   }
 
-  update(rows: readonly RecordUpdate[]): void {
-    for (const row of rows) {
-      const values: Record<string, CellValue> = { ...row.values };
-      for (const [field, v] of Object.entries(row.values)) {
-        const key = this.keyOf.get(field);
-        if (key) values[key] = keyValue(v);
+  /**
+   * Updates row by row, in order (a record may be updated twice, and a unique value one row frees
+   * may be taken by the next), with one cached statement per set of given columns. The id is bound
+   * as text: the rowid seek converts it, and no BigInt is made per row.
+   */
+  update(rows: RecordRows): void {
+    const count = rows.ids.length;
+    if (count === 0) return;
+    const w = rows.columns.length;
+    const shared = this.sharedParams(rows.shared);
+    const plans = new Map<string, { stmt: Database.Statement; given: number[]; keyed: number[]; params: SqlValue[] }>();
+    for (let r = 0; r < count; r++) {
+      const mask = givenMask(rows, r);
+      let plan = plans.get(mask);
+      if (!plan) {
+        const given = givenColumns(mask, w);
+        const keyed = this.keyedColumns(rows.columns, rows.keptKeys).filter((c) => given.includes(c));
+        plan = { stmt: this.updateStatement(rows, given, keyed), given, keyed, params: new Array(given.length + keyed.length + 1) };
+        plans.set(mask, plan);
       }
-      const cols = Object.keys(values);
-      if (cols.length === 0) continue;
-      const key = cols.join('\u0000');
-      let stmt = this.updateStmts.get(key);
-      if (!stmt) {
-        stmt = this.db.prepare(`UPDATE ${this.table} SET ${cols.map((c) => `${quoteIdent(c)} = ?`).join(', ')} WHERE "id" = ?`);
-        this.updateStmts.set(key, stmt);
-      }
-      stmt.run([...cols.map((c) => toSql(values[c])), BigInt(row.id)]);
+      const { given, keyed, params } = plan;
+      const from = r * w;
+      for (let i = 0; i < given.length; i++) params[i] = toSql(rows.values[from + (given[i] as number)]);
+      for (let k = 0; k < keyed.length; k++) params[given.length + k] = keyValue(rows.values[from + (keyed[k] as number)]);
+      params[given.length + keyed.length] = rows.ids[r] as string;
+      plan.stmt.run(params, shared);
     }
+  }
+
+  private updateStatement(rows: RecordRows, given: readonly number[], keyed: readonly number[]): Database.Statement {
+    const sharedNames = Object.keys(rows.shared);
+    const cacheKey = `${sharedNames.join(',')}\u0000${given.map((c) => rows.columns[c]).join(',')}\u0000${keyed.join(',')}`;
+    let stmt = this.updateStmts.get(cacheKey);
+    if (!stmt) {
+      const sets = [
+        ...given.map((c) => `${quoteIdent(rows.columns[c] as string)} = ?`),
+        ...keyed.map((c) => `${quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)} = ?`),
+        ...sharedNames.map((name, i) => `${quoteIdent(name)} = @s${i}`),
+      ];
+      stmt = this.db.prepare(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE "id" = ?`);
+      this.updateStmts.set(cacheKey, stmt);
+    }
+    return stmt;
   }
 
   find(field: string, keys: readonly string[], columns: readonly string[]): StoredRecord[] {
