@@ -55,7 +55,7 @@ export class SqliteCatalog {
         this.tables.delete(str(m.id));
       }
       this.ensureNameKeysSync(orgId);
-    })();
+    }).immediate();
     this.modulesCache.delete(orgId);
   }
 
@@ -69,7 +69,7 @@ export class SqliteCatalog {
         this.c.sql('UPDATE fields SET picklist = ? WHERE id = ?').run(JSON.stringify([...current, ...added]), row.id);
         this.bumpMetadata();
       }
-    })();
+    }).immediate();
     const org = this.c.sql('SELECT org_id FROM modules WHERE id = ?').get(moduleId) as Row | undefined;
     if (org) this.modulesCache.delete(str(org.org_id));
   }

@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0)`,
       );
       job.resources.forEach((r, i) => insert.run(job.id, i, r.progress.status, r.progress.code));
-    })();
+    }).immediate();
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
@@ -202,7 +202,7 @@ export class SqliteStore implements Store {
       this.c
         .sql("UPDATE job_resources SET status = 'INPROGRESS', code = 'INPROGRESS' WHERE job_id = ? AND idx = ?")
         .run(jobId, resourceIndex);
-    })();
+    }).immediate();
   }
 
   async commitBatch(b: BatchCommit): Promise<void> {
@@ -210,7 +210,12 @@ export class SqliteStore implements Store {
     this.commitBatchSync(b);
   }
 
-  /** One transaction: the lease check, the records, the counters and the checkpoint. */
+  /**
+   * One transaction: the lease check, the records, the counters and the checkpoint. IMMEDIATE, as
+   * every transaction here that writes: one begun deferred reads first (the catalog), and a commit
+   * by another connection before its first write fails it at once (SQLITE_BUSY_SNAPSHOT, which
+   * the busy timeout does not wait out).
+   */
   commitBatchSync(b: BatchCommit): void {
     this.c.db.transaction(() => {
       // The table's layout is read inside the transaction, so a schema change committed just
@@ -222,7 +227,7 @@ export class SqliteStore implements Store {
       table.update(b.updates);
       table.insert(b.inserts);
       this.writeProgress(b.jobId, b.resourceIndex, b.progress);
-    })();
+    }).immediate();
   }
 
   async finishResource(
@@ -244,7 +249,7 @@ export class SqliteStore implements Store {
         }
         if (job.callback) this.callbacks.enqueue(job.callback);
       }
-    })();
+    }).immediate();
   }
 
   private holdLease(jobId: string, workerId: string, expiresAt: number | null): void {

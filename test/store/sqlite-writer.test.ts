@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { aBatch, aJob, recordRows, seedOrg, type Seeded } from './store-builders.js';
+
+let dir: string;
+let committing: SqliteStore;
+let other: SqliteStore;
+let org: Seeded;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-writer-'));
+  const file = path.join(dir, 'bulkwright.db');
+  committing = new SqliteStore(file, { writerThread: true });
+  other = new SqliteStore(file);
+  org = await seedOrg(committing);
+});
+
+afterEach(async () => {
+  await committing.close();
+  await other.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// The writer thread's commit reads (the catalog's metadata version) before it writes: begun
+// deferred, a commit by another connection in between made it fail at once with "database is
+// locked" (SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply), failing the job.
+it('commits batches on the writer thread while another connection keeps writing', async () => {
+  const [jobId] = (await committing.allocateIds(1)) as [string];
+  await committing.createJob(aJob(org, jobId));
+  await committing.claimJob('worker-a', 60_000, new Date());
+  let running = true;
+  let writes = 0;
+  const hammer = (async () => {
+    while (running) {
+      await other.renewLease(jobId, 'worker-a', 60_000, new Date());
+      await other.allocateIds(10_001);
+      writes += 2;
+      await tick();
+    }
+  })();
+  try {
+    for (let i = 0; i < 150; i++) {
+      const batch = await aBatch(committing, org, jobId, 'worker-a', 20);
+      const records = batch.records.map((r) => ({ ...r, values: { ...r.values, Email: `batch${i}-${String(r.values.Email)}` } }));
+      await committing.commitBatch({ ...batch, inserts: recordRows(records) });
+    }
+  } finally {
+    running = false;
+    await hammer;
+  }
+  expect(writes).toBeGreaterThan(0);
+  expect(await other.countRecords(org.moduleId)).toBe(150 * 20);
+});
