@@ -1,5 +1,46 @@
 // The API calls a benchmark run makes, with fetch, as any client would.
 import { openAsBlob } from 'node:fs';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+
+/**
+ * Receives job callbacks and notes when each arrived: the moment the server says a job ended, with
+ * no polling interval in the measurement (a 1 Hz poll alone adds up to a second to a ~10 s job).
+ */
+export class CallbackClock {
+  async start() {
+    this.arrivals = new Map();
+    this.waiters = new Map();
+    this.server = createServer((req, res) => {
+      const at = performance.now();
+      req.resume();
+      req.on('end', () => {
+        res.end();
+        const tag = req.url.slice(1);
+        this.arrivals.set(tag, at);
+        this.waiters.get(tag)?.(at);
+      });
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.base = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  /** A callback URL for one job; the job is known by the path, whatever the body says. */
+  urlFor(tag) {
+    return `${this.base}/${tag}`;
+  }
+
+  arrival(tag) {
+    if (this.arrivals.has(tag)) return Promise.resolve(this.arrivals.get(tag));
+    return new Promise((resolve) => this.waiters.set(tag, resolve));
+  }
+
+  stop() {
+    this.server.close();
+  }
+}
 
 export class BenchApi {
   constructor(server) {
@@ -18,11 +59,13 @@ export class BenchApi {
     return body.details.file_id;
   }
 
-  async createJob(fileId, operation) {
+  async createJob(fileId, operation, callbackUrl = null) {
     const resource = { type: 'data', module: { api_name: 'Leads' }, file_id: fileId };
     if (operation !== 'insert') resource.find_by = 'Email';
+    const request = { operation, resource: [resource] };
+    if (callbackUrl) request.callback = { url: callbackUrl, method: 'post' };
     const res = await fetch(`${this.server.baseUrl}/crm/bulk/v2.1/write`, {
-      method: 'POST', headers: { ...this.headers, 'content-type': 'application/json' }, body: JSON.stringify({ operation, resource: [resource] }),
+      method: 'POST', headers: { ...this.headers, 'content-type': 'application/json' }, body: JSON.stringify(request),
     });
     const body = await res.json();
     if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(body)}`);
@@ -33,12 +76,17 @@ export class BenchApi {
     return (await fetch(`${this.server.baseUrl}/crm/bulk/v2.1/write/${jobId}`, { headers: this.headers })).json();
   }
 
-  /** Polls at `hz` until the job ends; returns the final job object. */
-  async waitForJob(jobId, hz) {
+  /**
+   * Polls at `hz` until the job ends, as a client would; `ended` (a promise of the time the job's
+   * callback arrived) stops the wait as soon as it settles. Returns the final job and when it ended.
+   */
+  async waitForJob(jobId, hz, ended = null) {
+    let endedAt = null;
+    ended?.then((at) => { endedAt = at; });
     for (;;) {
       const job = await this.job(jobId);
-      if (job.status === 'COMPLETED' || job.status === 'FAILED') return job;
-      await new Promise((r) => setTimeout(r, 1000 / hz));
+      if (job.status === 'COMPLETED' || job.status === 'FAILED') return { job, endedAt: endedAt ?? performance.now() };
+      await Promise.race([new Promise((r) => setTimeout(r, 1000 / hz)), ...(ended ? [ended] : [])]);
     }
   }
 

@@ -84,6 +84,7 @@ interface PreparedRow {
 type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
 
 const NO_ERRORS: readonly RowError[] = [];
+const NOTHING: UniqueValues = Object.freeze({});
 const LIMIT_EXCEEDED: RowError = { code: 'LIMIT_EXCEEDED', field: null };
 const CANNOT_PROCESS: RowError = { code: 'CANNOT_PROCESS', field: null };
 
@@ -208,6 +209,9 @@ export class BatchProcessor {
     const touched = new Map<string, UniqueValues>();
     /** Record id → its row among this batch's inserts. */
     const insertedNow = new Map<string, number>();
+    // Only a row that updates looks up what earlier rows wrote to its record; an insert job keeps
+    // no per-record state (a million-row insert saves a map entry and an object per row).
+    const tracksRecords = operation !== 'insert';
     for (const p of prepared) {
       if (p.refused !== null) {
         outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
@@ -263,17 +267,21 @@ export class BatchProcessor {
         const previous = current?.[field.apiName];
         if (mode === 'update' && previous !== undefined && previous !== null) taken.set(field.apiName, normKey(previous), null);
         if (v !== null) taken.set(field.apiName, normKey(v), recordId);
+        if (!tracksRecords) continue;
         if (unique === null) unique = { ...current };
         unique[field.apiName] = v;
       }
-      const after: UniqueValues = unique ?? current ?? {};
+      const after: UniqueValues = unique ?? current ?? NOTHING;
       // An empty Owner cell gives an inserted record its creator and leaves an updated one's
       // owner as it is: a record always has one.
       if (this.ownerSlot >= 0 && values[this.ownerSlot] === null) values[this.ownerSlot] = mode === 'insert' ? actor : undefined;
       if (mode === 'insert') {
-        insertedNow.set(recordId, inserts.add(recordId, values));
+        const row = inserts.add(recordId, values);
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values: after });
-        touched.set(recordId, after);
+        if (tracksRecords) {
+          insertedNow.set(recordId, row);
+          touched.set(recordId, after);
+        }
         outcomes.push({ status: 'ADDED', recordId, errors: NO_ERRORS });
       } else {
         // A record this batch inserts takes the update into its insert: stores apply a batch's
