@@ -158,9 +158,16 @@ function parseOffset(raw: string): number {
 }
 
 function isValidDateTime(v: ParsedDateTime): boolean {
-  if (v.month < 1 || v.month > 12 || v.day < 1) return false;
-  const daysInMonth = new Date(Date.UTC(v.year, v.month, 0)).getUTCDate();
-  return v.day <= daysInMonth && v.hour < 24 && v.minute < 60 && v.second < 60;
+  return isValidDate(v.year, v.month, v.day) && v.hour < 24 && v.minute < 60 && v.second < 60;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Proleptic Gregorian calendar (year 0 is a leap year), as java.time and ISO 8601 count. */
+export function isValidDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number));
 }
 
 function escapeRegex(s: string): string {

@@ -1,4 +1,4 @@
-import { coerceValue, type CellValue, type CoercionContext } from '../domain/coercion.js';
+import { coerceCell, Refusal, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
@@ -100,6 +100,10 @@ function hasErrorOn(p: PreparedRow, field: string): boolean {
 /** Grows as rows are written: the flat columns a store binds without looking at each record. */
 class RowsBuilder {
   readonly ids: string[] = [];
+  /**
+   * Grown by push, not allocated at its final size: an array made with holes stays "holey" in V8,
+   * and a holey array crosses to the writer thread twice as slowly (cloned key by key).
+   */
   readonly values: (CellValue | undefined)[] = [];
 
   constructor(private readonly width: number) {}
@@ -212,6 +216,8 @@ export class BatchProcessor {
     // Only a row that updates looks up what earlier rows wrote to its record; an insert job keeps
     // no per-record state (a million-row insert saves a map entry and an object per row).
     const tracksRecords = operation !== 'insert';
+    /** The current row's unique values as keys (normKey), by position in uniqueSlots: folded once. */
+    const uniqueKeys: (string | null)[] = new Array(this.uniqueSlots.length).fill(null);
     for (const p of prepared) {
       if (p.refused !== null) {
         outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
@@ -249,10 +255,13 @@ export class BatchProcessor {
         const missing = mode === 'insert' ? v === undefined || v === null : v === null;
         if (missing && !hasErrorOn(p, field.apiName)) addError(p, { code: 'MANDATORY_NOT_FOUND', field: field.apiName });
       }
-      for (const { field, slot } of this.uniqueSlots) {
+      for (let u = 0; u < this.uniqueSlots.length; u++) {
+        const { field, slot } = this.uniqueSlots[u] as FieldSlot;
         const v = values[slot];
-        if (v === undefined || v === null) continue;
-        const owner = taken.get(field.apiName, normKey(v));
+        const key = v === undefined || v === null ? null : normKey(v);
+        uniqueKeys[u] = key;
+        if (key === null) continue;
+        const owner = taken.get(field.apiName, key);
         if (owner && owner !== recordId) addError(p, { code: 'DUPLICATE_DATA', field: field.apiName });
       }
 
@@ -261,12 +270,13 @@ export class BatchProcessor {
         continue;
       }
       let unique: Record<string, CellValue> | null = null;
-      for (const { field, slot } of this.uniqueSlots) {
+      for (let u = 0; u < this.uniqueSlots.length; u++) {
+        const { field, slot } = this.uniqueSlots[u] as FieldSlot;
         const v = values[slot];
         if (v === undefined) continue;
         const previous = current?.[field.apiName];
         if (mode === 'update' && previous !== undefined && previous !== null) taken.set(field.apiName, normKey(previous), null);
-        if (v !== null) taken.set(field.apiName, normKey(v), recordId);
+        if (v !== null) taken.set(field.apiName, uniqueKeys[u] as string, recordId);
         if (!tracksRecords) continue;
         if (unique === null) unique = { ...current };
         unique[field.apiName] = v;
@@ -333,21 +343,21 @@ export class BatchProcessor {
         if (!this.plan.ignoreEmpty) p.values[c.slot] = null;
         continue;
       }
-      const coerced = coerceValue(field, cell, c.context);
-      if (!coerced.ok) {
+      const value = coerceCell(field, cell, c.context);
+      if (value instanceof Refusal) {
         addError(p, { code: 'INVALID_DATA', field: field.apiName });
         continue;
       }
       if (c.findBy !== null) {
-        const ref: Reference = { slot: c.slot, field, findBy: c.findBy, key: String(coerced.value) };
+        const ref: Reference = { slot: c.slot, field, findBy: c.findBy, key: String(value) };
         if (p.refs === null) p.refs = [ref];
         else p.refs.push(ref);
       } else if (c.picklist) {
-        p.values[c.slot] = this.canonicalPicklist(field, String(coerced.value));
+        p.values[c.slot] = this.canonicalPicklist(field, String(value));
       } else {
-        p.values[c.slot] = coerced.value;
+        p.values[c.slot] = value;
       }
-      if (c.isFindBy && coerced.value !== null) p.matchKey = normKey(coerced.value);
+      if (c.isFindBy && value !== null) p.matchKey = normKey(value);
     }
     return p;
   }
@@ -355,17 +365,19 @@ export class BatchProcessor {
   /** A known value in the picklist's spelling; an unknown one is kept and appended to the picklist. */
   private canonicalPicklist(field: FieldDef, value: string): string {
     const known = this.picklists.get(field.apiName) as Map<string, string>;
-    const parts = field.dataType === 'multiselectpicklist' ? value.split(';') : [value];
-    const out = parts.map((v) => {
-      const hit = known.get(v.toLowerCase());
-      if (hit !== undefined) return hit;
-      known.set(v.toLowerCase(), v);
-      const added = this.newPicklistValues.get(field.apiName) ?? [];
-      added.push(v);
-      this.newPicklistValues.set(field.apiName, added);
-      return v;
-    });
-    return out.join(';');
+    if (field.dataType !== 'multiselectpicklist') return this.canonicalChoice(field, known, value);
+    return value.split(';').map((v) => this.canonicalChoice(field, known, v)).join(';');
+  }
+
+  private canonicalChoice(field: FieldDef, known: Map<string, string>, value: string): string {
+    const folded = value.toLowerCase();
+    const hit = known.get(folded);
+    if (hit !== undefined) return hit;
+    known.set(folded, value);
+    const added = this.newPicklistValues.get(field.apiName) ?? [];
+    added.push(value);
+    this.newPicklistValues.set(field.apiName, added);
+    return value;
   }
 
   private inFlightTouched(id: string): UniqueValues | undefined {

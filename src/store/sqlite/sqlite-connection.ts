@@ -23,6 +23,11 @@ export class SqliteConnection {
     // can lose the last commits, which the checkpoint design tolerates (a batch is redone).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // A checkpoint every 10,000 WAL pages (~40 MB) instead of SQLite's 1,000: a bulk import dirties
+    // the same unique-index pages batch after batch, and a checkpoint copies each page once however
+    // many commits rewrote it (measured on 1,000,000 rows: insert 5-10% and upsert ~7% faster). Set
+    // on every connection, as whichever commits past the mark runs the checkpoint.
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('foreign_keys = ON');
     // The connection that writes records gets a 16 MB page cache, for a large import's unique
     // indexes; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB. Pages past

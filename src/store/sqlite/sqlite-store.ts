@@ -41,7 +41,8 @@ export class SqliteStore implements Store {
   private readonly catalog: SqliteCatalog;
   private idPrefix = 0;
   /** Ids reserved for this connection: next to hand out and one past the last. */
-  private idBlock = { next: 0n, end: 0n };
+  /** Counters below 10^12 are exact as doubles: no BigInt per id. */
+  private idBlock = { next: 0, end: 0 };
   private readonly writer: SqliteWriter | null;
   private readonly callbacks: SqliteCallbackQueue;
 
@@ -99,14 +100,15 @@ export class SqliteStore implements Store {
    * thread's commits. Ids of a block left unused when a process stops are never handed out.
    */
   private allocateIdsSync(count: number): string[] {
-    if (this.idBlock.end - this.idBlock.next < BigInt(count)) {
-      const size = BigInt(Math.max(count, ID_BLOCK));
+    if (this.idBlock.end - this.idBlock.next < count) {
+      const size = Math.max(count, ID_BLOCK);
       const row = this.c
         .sql("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
-        .get(size) as Row;
+        // As a BigInt: a JavaScript number binds as REAL, and the counter would become 1010000.0.
+        .get(BigInt(size)) as Row;
       const end = BigInt(str(row.value)) + 1n;
       if (end > ID_COUNTER_SPAN) throw new Error('id space exhausted');
-      this.idBlock = { next: end - size, end };
+      this.idBlock = { next: Number(end) - size, end: Number(end) };
     }
     const ids: string[] = new Array(count);
     for (let i = 0; i < count; i++) ids[i] = composeId(this.idPrefix, this.idBlock.next++);
