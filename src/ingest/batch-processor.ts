@@ -81,7 +81,7 @@ interface PreparedRow {
   readonly refused: RowError | null;
 }
 
-type Lookup = Pick<Store, 'findRecords' | 'allocateIds'>;
+type Lookup = Pick<Store, 'findRecords' | 'findKeys' | 'allocateIds'>;
 
 const NO_ERRORS: readonly RowError[] = [];
 const NOTHING: UniqueValues = Object.freeze({});

@@ -18,7 +18,7 @@ export class StoreLookups {
   private readonly usersByEmail: ReadonlyMap<string, User>;
 
   constructor(
-    private readonly store: Pick<Store, 'findRecords'>,
+    private readonly store: Pick<Store, 'findRecords' | 'findKeys'>,
     private readonly module: ModuleDef,
     private readonly uniqueFields: readonly FieldDef[],
     users: readonly User[],
@@ -28,12 +28,16 @@ export class StoreLookups {
     this.usersByEmail = new Map(users.filter((u) => u.active).map((u) => [u.email.toLowerCase(), u]));
   }
 
-  /** Stored records by their find_by key (the record id for `id`), with their unique-field values. */
+  /**
+   * Stored records by their find_by key (the record id for `id`), each with the keys (normKey) of
+   * its unique fields, not their values: all a batch compares.
+   */
   async matches(findBy: string, keys: Iterable<string>): Promise<Map<string, StoredRecord>> {
     const out = new Map<string, StoredRecord>();
-    const columns = this.uniqueFields.map((f) => f.apiName);
-    for (const r of await this.store.findRecords(this.module.id, findBy, [...new Set(keys)], columns)) {
-      out.set(findBy === 'id' ? r.id : normKey(r.values[findBy] ?? ''), r);
+    const fields = this.uniqueFields.map((f) => f.apiName);
+    const keyFields = findBy === 'id' || fields.includes(findBy) ? fields : [...fields, findBy];
+    for (const r of await this.store.findKeys(this.module.id, findBy, [...new Set(keys)], keyFields)) {
+      out.set(findBy === 'id' ? r.id : r.keys[findBy] ?? '', { id: r.id, values: r.keys });
     }
     return out;
   }
@@ -53,8 +57,8 @@ export class StoreLookups {
       } else {
         const keys = new Set<string>();
         for (const v of values) if (v !== undefined && v !== null) keys.add(String(v));
-        for (const r of await this.store.findRecords(this.module.id, field.apiName, [...keys], [field.apiName])) {
-          owners.set(normKey(r.values[field.apiName] ?? ''), r.id);
+        for (const r of await this.store.findKeys(this.module.id, field.apiName, [...keys], [field.apiName])) {
+          owners.set(r.keys[field.apiName] ?? '', r.id);
         }
       }
       out.set(field.apiName, owners);

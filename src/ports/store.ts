@@ -69,6 +69,12 @@ export interface UploadedFile {
   readonly createdTime: Date;
 }
 
+/** A record's id and the folded keys of some of its fields (null where the field is empty). */
+export interface RecordKeys {
+  readonly id: string;
+  readonly keys: Readonly<Record<string, string | null>>;
+}
+
 export interface StoredRecord {
   readonly id: string;
   readonly values: Readonly<Record<string, CellValue>>;
@@ -237,6 +243,11 @@ export interface Store {
   ): Promise<void>;
 
   findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]>;
+  /**
+   * Like findRecords, but each record comes with the folded keys (foldKey) of `keyFields` rather
+   * than their values: what duplicate checks compare, read from the unique indexes alone.
+   */
+  findKeys(moduleId: string, field: string, keys: readonly string[], keyFields: readonly string[]): Promise<RecordKeys[]>;
   getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null>;
   countRecords(moduleId: string): Promise<number>;
   listRecords(moduleId: string, query: RecordQuery): Promise<StoredRecord[]>;

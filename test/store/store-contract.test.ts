@@ -208,6 +208,11 @@ describe.each(backends)('$name', (backend) => {
     const found = await b.findRecords(org.moduleId, 'Email', ['LEAD0@EXAMPLE.COM', 'nobody@example.com'], ['Email']);
     expect(found).toEqual([{ id: first.id, values: { Email: 'lead0@example.com' } }]);
     expect((await b.findRecords(org.moduleId, 'id', [first.id, 'not-an-id'], [])).map((r) => r.id)).toEqual([first.id]);
+    // Keys, not values: folded from the key column of a unique text field, from the value otherwise.
+    expect(await b.findKeys(org.moduleId, 'Email', ['LEAD0@EXAMPLE.COM', 'nobody@example.com'], ['Email', 'Score', 'Active', 'Amount'])).toEqual([
+      { id: first.id, keys: { Email: 'lead0@example.com', Score: '0', Active: 'true', Amount: '12.5' } },
+    ]);
+    expect(await b.findKeys(org.moduleId, 'id', [first.id], ['Last_Name'])).toEqual([{ id: first.id, keys: { Last_Name: 'lead\t0\n"quoted" \\ back' } }]);
     const [accented] = (await a.allocateIds(1)) as [string];
     await a.commitBatch({ ...batch, inserts: recordRows([{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }]), updates: recordRows([]) });
     expect((await b.findRecords(org.moduleId, 'Email', ['ÉLODIE@EXAMPLE.COM'], [])).map((r) => r.id)).toEqual([accented]);

@@ -13,6 +13,7 @@ import type {
   OAuthClient,
   OAuthGrant,
   Org,
+  RecordKeys,
   RecordQuery,
   Store,
   StoredRecord,
@@ -222,6 +223,10 @@ export class PostgresStore implements Store {
 
   async findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
     return keys.length === 0 ? [] : (await this.catalog.recordTable(moduleId)).find(this.pool, field, keys, columns);
+  }
+
+  async findKeys(moduleId: string, field: string, keys: readonly string[], keyFields: readonly string[]): Promise<RecordKeys[]> {
+    return keys.length === 0 ? [] : (await this.catalog.recordTable(moduleId)).findKeys(this.pool, field, keys, keyFields);
   }
 
   async getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null> {

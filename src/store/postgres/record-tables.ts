@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
-import type { RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
+import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
 import { givenColumns, givenMask } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
@@ -126,7 +126,26 @@ export class PgRecordTable {
 
   async find(db: Queryable, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
     const wanted = ['id', ...columns.filter((c) => c !== 'id')];
-    const select = wanted.map(quoteIdent).join(', ');
+    return (await this.select(db, field, keys, wanted.map(quoteIdent).join(', '))).map((r) => this.toRecord(r));
+  }
+
+  /** The folded keys of `keyFields`, from their key columns where they have one (an index-only read). */
+  async findKeys(db: Queryable, field: string, keys: readonly string[], keyFields: readonly string[]): Promise<RecordKeys[]> {
+    const columns = keyFields.map((f) => this.keyOf.get(f) ?? f);
+    const select = ['"id"', ...columns.map((c, i) => `${quoteIdent(c)} AS ${quoteIdent(`k${i}`)}`)].join(', ');
+    return (await this.select(db, field, keys, select)).map((row) => {
+      const out: Record<string, string | null> = {};
+      for (let i = 0; i < keyFields.length; i++) {
+        const f = keyFields[i] as string;
+        const v = row[`k${i}`];
+        out[f] = v === null || v === undefined ? null : this.keyOf.has(f) ? (v as string) : foldKey(fromColumn(this.fieldsByName.get(f), v) as string | number | boolean);
+      }
+      return { id: String(row.id), keys: out };
+    });
+  }
+
+  /** Rows whose `field` is one of `keys` (ignoring case for unique and name fields). */
+  private async select(db: Queryable, field: string, keys: readonly string[], select: string): Promise<Row[]> {
     const type = this.typeOf(field);
     const keyCol = this.keyOf.get(field);
     let where: string;
@@ -149,7 +168,7 @@ export class PgRecordTable {
     }
     if (bind.length === 0) return [];
     const { rows } = await db.query<Row>(`SELECT ${select} FROM ${this.table} WHERE ${where}`, [bind]);
-    return rows.map((r) => this.toRecord(r));
+    return rows;
   }
 
   async get(db: Queryable, id: string): Promise<StoredRecord | null> {

@@ -3,7 +3,7 @@ import { COMPARISON_SQL } from '../criteria-sql.js';
 import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
-import type { RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
+import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
 import { givenColumns, givenMask } from '../record-rows.js';
 
 const ROWS_PER_INSERT = 50;
@@ -255,9 +255,31 @@ export class RecordTable {
   }
 
   find(field: string, keys: readonly string[], columns: readonly string[]): StoredRecord[] {
-    const out: StoredRecord[] = [];
     const wanted = ['id', ...columns.filter((c) => c !== 'id')];
-    const select = wanted.map(quoteIdent).join(', ');
+    return this.select(field, keys, wanted.map(quoteIdent).join(', '), (row) => this.toRecord(row));
+  }
+
+  /**
+   * The folded keys of `keyFields`, read from their key columns where they have one: the unique
+   * index on a key column then answers alone, without a read of each record's row.
+   */
+  findKeys(field: string, keys: readonly string[], keyFields: readonly string[]): RecordKeys[] {
+    const columns = keyFields.map((f) => this.keyOf.get(f) ?? f);
+    const select = ['"id"', ...columns.map((c, i) => `${quoteIdent(c)} AS ${quoteIdent(`k${i}`)}`)].join(', ');
+    return this.select(field, keys, select, (row) => {
+      const out: Record<string, string | null> = {};
+      for (let i = 0; i < keyFields.length; i++) {
+        const f = keyFields[i] as string;
+        const v = row[`k${i}`];
+        out[f] = v === null || v === undefined ? null : this.keyOf.has(f) ? (v as string) : foldKey(fromSql(this.fieldsByName.get(f), v) as string | number | boolean);
+      }
+      return { id: String(row.id), keys: out };
+    });
+  }
+
+  /** Rows whose `field` is one of `keys` (ignoring case for unique and name fields), in chunks. */
+  private select<T>(field: string, keys: readonly string[], select: string, map: (row: Record<string, unknown>) => T): T[] {
+    const out: T[] = [];
     const keyCol = this.keyOf.get(field);
     // A name field without a key column (no lookup points at this module) is still compared
     // ignoring case, through the fold() SQL function: correct, though a scan.
@@ -272,7 +294,7 @@ export class RecordTable {
         stmt = this.db.prepare(`SELECT ${select} FROM ${this.table} WHERE ${column} IN (${chunk.map(() => '?').join(', ')})`).safeIntegers(true);
         this.findStmts.set(key, stmt);
       }
-      for (const row of stmt.all(chunk) as Record<string, unknown>[]) out.push(this.toRecord(row));
+      for (const row of stmt.all(chunk) as Record<string, unknown>[]) out.push(map(row));
     }
     return out;
   }

@@ -17,6 +17,7 @@ import {
   type Org,
   type RecordQuery,
   type Store,
+  type RecordKeys,
   type StoredRecord,
   type UploadedFile,
   type User,
@@ -273,6 +274,10 @@ export class SqliteStore implements Store {
 
   async findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
     return keys.length === 0 ? [] : this.catalog.recordTable(moduleId).find(field, keys, columns);
+  }
+
+  async findKeys(moduleId: string, field: string, keys: readonly string[], keyFields: readonly string[]): Promise<RecordKeys[]> {
+    return keys.length === 0 ? [] : this.catalog.recordTable(moduleId).findKeys(field, keys, keyFields);
   }
 
   async getRecord(moduleId: string, recordId: string): Promise<StoredRecord | null> {
