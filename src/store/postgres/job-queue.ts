@@ -104,6 +104,10 @@ export class PgJobQueue {
   async commitBatch(b: BatchCommit): Promise<void> {
     const table = await this.catalog.recordTable(b.moduleId);
     await withTransaction(this.pool, async (c) => {
+      // A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an
+      // OS crash at most the last batches, records and checkpoint together, which the job redoes
+      // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush.
+      await c.query('SET LOCAL synchronous_commit = off');
       await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
       // Updates first: a unique value an update frees may be taken by an insert of the same batch
       // (the batch processor folds updates of records it inserts into their inserts).
