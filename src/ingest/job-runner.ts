@@ -193,7 +193,7 @@ export class JobRunner {
         spent[phase] += t - mark;
         mark = t;
       };
-      const batches = readCsvBatches(await zip.openEntry(entry), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
+      const batches = readCsvBatches(await zip.openEntry(entry, 128 * 1024), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
       let skip = progress.rowsDone + 1; // the header, then the rows a previous run committed
       let batch: string[][] = [];
       // One commit may be in flight while the next batch is validated: with a store that writes
