@@ -1,5 +1,6 @@
 // npm run bench: Bulkwright against the raw speed of its stores, measured in the same run.
 // BENCH_ROWS (default 1,000,000) sets the size of the big file; results go to bench/results/latest.json.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
@@ -37,6 +38,7 @@ async function dataset(rows) {
  * callback arrives (or a poll sees it ended, if that is sooner).
  */
 async function runJob(server, data, operation, hz) {
+  settleDisk();
   const api = new BenchApi(server);
   const t0 = performance.now();
   const fileId = await api.upload(data.zip);
@@ -73,12 +75,21 @@ async function jobDetailsUnderLoad(server, jobId) {
 
 const clock = await new CallbackClock().start();
 let jobCount = 0;
+/**
+ * Writes the page cache back before a timed run: the previous run's dirty pages (a 300 MB database
+ * just written) would otherwise be flushed during this one, and whichever ran second paid for both.
+ */
+function settleDisk() {
+  execFileSync('sync');
+}
+
 const ratio = (a, b) => Number((a / b).toFixed(3));
 const results = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, rows: ROWS };
 const big = await dataset(ROWS);
 const small = await dataset(SMALL_ROWS);
 
 console.log(`baseline: sqlite3 .import of ${ROWS} rows`);
+settleDisk();
 results.sqliteBaseline = sqliteImport(big.csv, ROWS);
 
 console.log('Bulkwright on SQLite: insert, upsert, job details under load');
@@ -112,9 +123,9 @@ results.insertPolled = { rowsPerSecond: polledRate, unpolledRowsPerSecond: unpol
 
 if (postgresAnswers(PG_ADMIN_URL)) {
   console.log('baseline: psql \\copy, then Bulkwright on PostgreSQL');
+  settleDisk();
   results.postgresBaseline = postgresCopy(PG_ADMIN_URL, big.csv, ROWS);
   const name = `bw_bench_${Date.now()}`;
-  const { execFileSync } = await import('node:child_process');
   execFileSync('psql', [PG_ADMIN_URL, '-qc', `CREATE DATABASE ${name}`]);
   try {
     server = await startServer({ databaseUrl: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) });
