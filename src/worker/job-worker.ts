@@ -13,6 +13,8 @@ export interface JobWorkerOptions {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly pollMs: number;
+  /** First wait before a job that failed unexpectedly is run again; it doubles per failure, up to leaseMs. */
+  readonly retryBaseMs?: number;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -24,6 +26,8 @@ export class JobWorker {
   private readonly active = new Set<Promise<void>>();
   private filling: Promise<void> | null = null;
   private readonly stopping = new AbortController();
+  /** Unexpected failures in a row, per job run by this worker: how long the next retry waits. */
+  private readonly failures = new Map<string, number>();
   /**
    * On a store shared only by processes of this machine, a job whose holder died is taken at once
    * rather than when its lease expires (a restart resumes without waiting out the lease).
@@ -103,12 +107,18 @@ export class JobWorker {
         await this.o.store.releaseLease(job.id, this.id);
         return;
       }
+      this.failures.delete(job.id);
       this.o.log('info', `job ${job.id} ${finished.status.toLowerCase()} by ${this.id}`);
       // The job's end recorded its callback, due at once: attempt it now rather than at the next poll.
       if (finished.callback) this.o.callbacks.wake();
     } catch (e) {
-      this.o.log('error', `job ${job.id} stopped: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      await this.o.store.releaseLease(job.id, this.id).catch(() => undefined);
+      const failures = (this.failures.get(job.id) ?? 0) + 1;
+      this.failures.set(job.id, failures);
+      const waitMs = Math.min(this.o.leaseMs, (this.o.retryBaseMs ?? 1000) * 2 ** (failures - 1));
+      this.o.log('error', `job ${job.id} stopped (failure ${failures}; retried in ${waitMs} ms): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      // The lease is kept for the wait rather than released: released, the job would be claimed
+      // again at once, and a job that fails each time (a store that keeps failing) would spin.
+      await this.o.store.renewLease(job.id, this.id, waitMs, new Date()).catch(() => undefined);
     }
   }
 }

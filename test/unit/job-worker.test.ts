@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Job } from '../../src/domain/job.js';
+import type { JobRunner } from '../../src/ingest/job-runner.js';
+import type { CallbackService } from '../../src/services/callback-service.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { JobWorker } from '../../src/worker/job-worker.js';
+import { aJob, seedOrg } from '../store/store-builders.js';
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-worker-'));
+  store = new SqliteStore(path.join(dir, 'bulkwright.db'));
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('waits longer and longer before running again a job that fails unexpectedly, instead of spinning', async () => {
+  const org = await seedOrg(store);
+  const [jobId] = (await store.allocateIds(1)) as [string];
+  await store.createJob(aJob(org, jobId));
+  const runs: number[] = [];
+  const runner = {
+    run: async (job: Job) => {
+      runs.push(performance.now());
+      if (runs.length < 4) throw new Error(`store unavailable while running ${job.id}`);
+      return { ...job, status: 'COMPLETED' as const };
+    },
+  } as unknown as JobRunner;
+  const logs: string[] = [];
+  const worker = new JobWorker({
+    id: 'worker-test', store, runner, callbacks: { wake: () => undefined } as unknown as CallbackService,
+    concurrency: 1, leaseMs: 10_000, pollMs: 10, retryBaseMs: 100, log: (_level, msg) => logs.push(msg),
+  });
+  worker.start();
+  try {
+    await expect.poll(() => runs.length, { timeout: 5_000, interval: 20 }).toBe(4);
+  } finally {
+    await worker.stop();
+  }
+  const gaps = runs.slice(1).map((t, i) => t - (runs[i] as number));
+  // 100, 200, 400 ms: doubling from retryBaseMs (the claim poll adds up to a few ms).
+  expect(gaps[0]).toBeGreaterThanOrEqual(95);
+  expect(gaps[1]).toBeGreaterThanOrEqual(195);
+  expect(gaps[2]).toBeGreaterThanOrEqual(395);
+  expect(logs.filter((m) => m.includes('retried in'))).toEqual([
+    expect.stringContaining('failure 1; retried in 100 ms'),
+    expect.stringContaining('failure 2; retried in 200 ms'),
+    expect.stringContaining('failure 3; retried in 400 ms'),
+  ]);
+  // Run again by the worker that failed it, once the wait was over: not lost, not run twice at once.
+  expect(logs.some((m) => m.includes(`job ${jobId} completed by worker-test`))).toBe(true);
+});
