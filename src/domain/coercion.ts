@@ -185,6 +185,8 @@ function coerceDate(text: string, ctx: CoercionContext): Coercion {
 function coerceDateTime(text: string, ctx: CoercionContext): Coercion {
   const parsed = parseFirst(text, ctx.format ? [ctx.format] : DEFAULT_DATETIME_FORMATS);
   if (!parsed) return bad(`not a date-time in the format ${ctx.format ?? DEFAULT_DATETIME_FORMATS[0]}`);
+  // A stored date-time is written yyyy-MM-ddTHH:mm:ss±HH:mm, and Date.UTC reads years 0–99 as 1900–1999.
+  if (parsed.year < 1000) return bad('not a date-time from the year 1000 on');
   const instant =
     parsed.offsetMinutes === null
       ? wallTimeToInstant(parsed, ctx.timeZone)

@@ -2,7 +2,7 @@ import { coerceCell, Refusal, type CellValue, type CoercionContext } from '../do
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
-import type { RecordRows, Store, StoredRecord, User } from '../ports/store.js';
+import type { RecordKeys, RecordRows, Store, User } from '../ports/store.js';
 import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
@@ -28,13 +28,13 @@ export interface BatchResult {
   readonly newPicklistValues: ReadonlyMap<string, readonly string[]>;
 }
 
-/** A record's unique-field values (only those), as the rows so far left them. */
-type UniqueValues = Readonly<Record<string, CellValue>>;
+/** A record's unique-field keys (normKey of their values; only those), as the rows so far left them. */
+type UniqueValues = Readonly<Record<string, string | null>>;
 
 /** What a batch decided and has not been seen committed yet: later batches must see it too. */
 interface InFlightBatch {
   readonly batch: number;
-  readonly keys: ReadonlyMap<string, StoredRecord>;
+  readonly keys: ReadonlyMap<string, RecordKeys>;
   /** Unique-field values of the records the batch wrote, by record id, as they stand after it. */
   readonly touched: ReadonlyMap<string, UniqueValues>;
   readonly owners: ReadonlyMap<string, ReadonlyMap<string, string | null>>;
@@ -77,6 +77,8 @@ interface PreparedRow {
   /** null until the row has an error: most rows have none, and a million empty arrays cost GC time. */
   errors: RowError[] | null;
   matchKey: string | null;
+  /** The find_by value as given: the store folds it once (foldKey is not idempotent for every string). */
+  matchValue: string | null;
   /** Set for a row refused as a whole before its cells are looked at (over the row limit, ragged). */
   readonly refused: RowError | null;
 }
@@ -187,10 +189,10 @@ export class BatchProcessor {
     this.newPicklistValues = new Map();
     this.inFlight = this.inFlight.filter((b) => b.batch >= committedBatches);
     const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
-    const keys: string[] = [];
-    for (const p of prepared) if (p.matchKey !== null) keys.push(p.matchKey);
-    const stored = findBy === null ? new Map<string, StoredRecord>() : await this.lookups.matches(findBy, keys);
-    const matches = { get: (key: string): StoredRecord | undefined => this.inFlightKey(key) ?? stored.get(key) };
+    const findByValues: string[] = [];
+    for (const p of prepared) if (p.matchValue !== null) findByValues.push(p.matchValue);
+    const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
+    const matches = { get: (key: string): RecordKeys | undefined => this.inFlightKey(key) ?? stored.get(key) };
     const dbOwners = await this.lookups.uniqueOwners(
       this.uniqueSlots.map(({ field, slot }) => ({
         field,
@@ -209,7 +211,7 @@ export class BatchProcessor {
     const outcomes: RowOutcome[] = [];
     const inserts = new RowsBuilder(width);
     const updates = new RowsBuilder(width);
-    const addedByKey = new Map<string, StoredRecord>();
+    const addedByKey = new Map<string, RecordKeys>();
     const touched = new Map<string, UniqueValues>();
     /** Record id → its row among this batch's inserts. */
     const insertedNow = new Map<string, number>();
@@ -240,7 +242,7 @@ export class BatchProcessor {
       }
       const recordId = mode === 'update' && matched ? matched.id : candidateId;
       // The record as earlier rows left it (this batch, then batches still being written, then the store).
-      const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.values : undefined;
+      const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.keys : undefined;
       const values = p.values;
 
       if (p.refs !== null) {
@@ -269,25 +271,30 @@ export class BatchProcessor {
         outcomes.push({ status: 'SKIPPED', recordId: null, errors: p.errors.length > 1 ? dedupe(p.errors) : p.errors });
         continue;
       }
-      let unique: Record<string, CellValue> | null = null;
+      let unique: Record<string, string | null> | null = null;
       for (let u = 0; u < this.uniqueSlots.length; u++) {
         const { field, slot } = this.uniqueSlots[u] as FieldSlot;
         const v = values[slot];
         if (v === undefined) continue;
+        // Keys (normKey), as the store's findKeys gives them: folded once, never again.
         const previous = current?.[field.apiName];
-        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(field.apiName, normKey(previous), null);
+        if (mode === 'update' && previous !== undefined && previous !== null) taken.set(field.apiName, previous, null);
         if (v !== null) taken.set(field.apiName, uniqueKeys[u] as string, recordId);
         if (!tracksRecords) continue;
         if (unique === null) unique = { ...current };
-        unique[field.apiName] = v;
+        unique[field.apiName] = uniqueKeys[u] ?? null;
       }
       const after: UniqueValues = unique ?? current ?? NOTHING;
       // An empty Owner cell gives an inserted record its creator and leaves an updated one's
       // owner as it is: a record always has one.
-      if (this.ownerSlot >= 0 && values[this.ownerSlot] === null) values[this.ownerSlot] = mode === 'insert' ? actor : undefined;
+      if (this.ownerSlot >= 0) {
+        const owner = values[this.ownerSlot];
+        if (mode === 'insert' && (owner === null || owner === undefined)) values[this.ownerSlot] = actor;
+        else if (owner === null) values[this.ownerSlot] = undefined;
+      }
       if (mode === 'insert') {
         const row = inserts.add(recordId, values);
-        if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, values: after });
+        if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, keys: after });
         if (tracksRecords) {
           insertedNow.set(recordId, row);
           touched.set(recordId, after);
@@ -324,7 +331,7 @@ export class BatchProcessor {
   private prepare(row: readonly string[], rowNumber: number): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
-    const p: PreparedRow = { values: new Array<CellValue | undefined>(this.columns.length).fill(undefined), refs: null, errors: null, matchKey: null, refused };
+    const p: PreparedRow = { values: new Array<CellValue | undefined>(this.columns.length).fill(undefined), refs: null, errors: null, matchKey: null, matchValue: null, refused };
     if (refused !== null) return p;
     for (const c of this.cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
@@ -335,7 +342,7 @@ export class BatchProcessor {
       }
       if (c.field === null) {
         // The id column of a resource matched by id.
-        if (c.isFindBy && !blank) p.matchKey = cell.trim();
+        if (c.isFindBy && !blank) p.matchKey = p.matchValue = cell.trim();
         continue;
       }
       const field = c.field;
@@ -357,7 +364,10 @@ export class BatchProcessor {
       } else {
         p.values[c.slot] = value;
       }
-      if (c.isFindBy && value !== null) p.matchKey = normKey(value);
+      if (c.isFindBy && value !== null) {
+        p.matchKey = normKey(value);
+        p.matchValue = String(value);
+      }
     }
     return p;
   }
@@ -388,7 +398,7 @@ export class BatchProcessor {
     return undefined;
   }
 
-  private inFlightKey(key: string): StoredRecord | undefined {
+  private inFlightKey(key: string): RecordKeys | undefined {
     for (let i = this.inFlight.length - 1; i >= 0; i--) {
       const hit = (this.inFlight[i] as InFlightBatch).keys.get(key);
       if (hit) return hit;

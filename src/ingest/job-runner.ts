@@ -44,8 +44,9 @@ export class JobRunner {
    */
   async run(claimed: Job, workerId: string, stopping?: AbortSignal): Promise<Job | null> {
     const { store } = this.o;
+    let renewing: Promise<unknown> = Promise.resolve();
     const heartbeat = setInterval(() => {
-      store.renewLease(claimed.id, workerId, this.o.leaseMs, new Date()).catch(() => undefined);
+      renewing = store.renewLease(claimed.id, workerId, this.o.leaseMs, new Date()).catch(() => undefined);
     }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
     try {
       return await this.runResources(claimed, workerId, stopping);
@@ -61,6 +62,9 @@ export class JobRunner {
       throw e;
     } finally {
       clearInterval(heartbeat);
+      // A renewal still under way would land after what the caller does with the lease next
+      // (release it, or keep it for a retry's wait) and undo it.
+      await renewing;
     }
   }
 

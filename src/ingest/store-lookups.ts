@@ -1,6 +1,6 @@
 import type { CellValue } from '../domain/coercion.js';
 import { findField, foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
-import type { Store, StoredRecord, User } from '../ports/store.js';
+import type { RecordKeys, Store, User } from '../ports/store.js';
 
 /** The key two values of a unique or name field are compared by. */
 export const normKey = (v: CellValue): string => (v === null ? '' : foldKey(v));
@@ -32,12 +32,12 @@ export class StoreLookups {
    * Stored records by their find_by key (the record id for `id`), each with the keys (normKey) of
    * its unique fields, not their values: all a batch compares.
    */
-  async matches(findBy: string, keys: Iterable<string>): Promise<Map<string, StoredRecord>> {
-    const out = new Map<string, StoredRecord>();
+  async matches(findBy: string, values: Iterable<string>): Promise<Map<string, RecordKeys>> {
+    const out = new Map<string, RecordKeys>();
     const fields = this.uniqueFields.map((f) => f.apiName);
     const keyFields = findBy === 'id' || fields.includes(findBy) ? fields : [...fields, findBy];
-    for (const r of await this.store.findKeys(this.module.id, findBy, [...new Set(keys)], keyFields)) {
-      out.set(findBy === 'id' ? r.id : r.keys[findBy] ?? '', { id: r.id, values: r.keys });
+    for (const r of await this.store.findKeys(this.module.id, findBy, [...new Set(values)], keyFields)) {
+      out.set(findBy === 'id' ? r.id : r.keys[findBy] ?? '', r);
     }
     return out;
   }
@@ -47,7 +47,7 @@ export class StoreLookups {
    * the owners already read for a field (records matched by it, keyed by normalised value).
    */
   async uniqueOwners(
-    requests: readonly { field: FieldDef; values: readonly (CellValue | undefined)[]; known: ReadonlyMap<string, StoredRecord> | null }[],
+    requests: readonly { field: FieldDef; values: readonly (CellValue | undefined)[]; known: ReadonlyMap<string, RecordKeys> | null }[],
   ): Promise<Map<string, Map<string, string | null>>> {
     const out = new Map<string, Map<string, string | null>>();
     for (const { field, values, known } of requests) {

@@ -197,6 +197,15 @@ describe('data types: accepted values are stored, rejected ones are INVALID_DATA
     expect(fileCounts(out.job)).toMatchObject({ added_count: 1, skipped_count: 0 });
     expect((await records.record('Leads', out.ids[0] as string)).Owner).toEqual(adminRef());
   });
+
+  it('sets Owner to the job\'s creator for an empty Owner cell under ignore_empty too', async () => {
+    const out = await importer.importCsv(
+      csvText(['Last_Name', 'Owner'], [['Ignored Owner', '']]),
+      (f) => jobBody('insert', 'Leads', f, [{ api_name: 'Last_Name', index: 0 }, { api_name: 'Owner', index: 1 }], { ignore_empty: true }),
+    );
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 1, skipped_count: 0 });
+    expect((await records.record('Leads', out.ids[0] as string)).Owner).toEqual(adminRef());
+  });
 });
 
 async function fieldMeta(module: string, apiName: string): Promise<string[]> {

@@ -267,6 +267,28 @@ describe('unique values with accented letters', () => {
     );
     expect(labelIds(out.csv, { ecole })).toBe(lines('Account_Name,Phone,STATUS,RECORD_ID,ERRORS', 'École Normale,555-0600,UPDATED,<ecole>,'));
   });
+
+  // J + combining caron lower-cases to j + caron, which NFC composes into one letter (ǰ): folding a
+  // folded key again changes it, so keys must be folded exactly once on every path.
+  it('upserts onto a record whose value lower-cases into a letter that NFC composes', async () => {
+    const junction = await seedAccount('J\u030Cunction Ltd');
+    const out = await ctx.importer.importCsv(csvText(['Account_Name', 'Phone'], [['J\u030Cunction Ltd', '555-0700']]), (f) =>
+      jobBody('upsert', 'Accounts', f, byPosition('Account_Name', 'Phone'), { find_by: 'Account_Name' }),
+    );
+    expect(labelIds(out.csv, { junction })).toBe(lines('Account_Name,Phone,STATUS,RECORD_ID,ERRORS', 'J\u030Cunction Ltd,555-0700,UPDATED,<junction>,'));
+  });
+
+  it('frees such a value for a later row of the same file once its record gives it up', async () => {
+    const first = await seedAccount('T\u0308ower Group');
+    const out = await ctx.importer.importCsv(csvText(['id', 'Account_Name'], [[first, 'Renamed Group'], ['', 'T\u0308ower Group']]), (f) =>
+      jobBody('upsert', 'Accounts', f, byPosition('id', 'Account_Name'), { find_by: 'id' }),
+    );
+    expect(labelIds(out.csv, { first })).toBe(lines(
+      'id,Account_Name,STATUS,RECORD_ID,ERRORS',
+      '<first>,Renamed Group,UPDATED,<first>,',
+      ',T\u0308ower Group,ADDED,<new1>,',
+    ));
+  });
 });
 
 describe('a Contacts import with an Account_Name lookup by name', () => {

@@ -179,6 +179,8 @@ describe('coerceValue for datetime', () => {
     { spec: 'reads the default MM/dd/yyyy HH:mm:ss as wall time of the org zone', field: datetime, raw: '05/11/2021 12:38:29', expected: accepted('2021-05-11T12:38:29+05:30') },
     { spec: 'writes the same wall time with a +00:00 offset in a UTC org', field: datetime, raw: '05/11/2021 12:38:29', ctx: UTC, expected: accepted('2021-05-11T12:38:29+00:00') },
     { spec: 'reads ISO-8601 with an offset', field: datetime, raw: '2021-05-11T12:38:29+05:30', expected: accepted('2021-05-11T12:38:29+05:30') },
+    { spec: 'refuses a year before 1000 rather than store another century', field: datetime, raw: '0050-01-15T10:00:00+00:00', expected: refused('not a date-time from the year 1000 on') },
+    { spec: 'reads the year 1000', field: datetime, raw: '1000-01-15T10:00:00+00:00', ctx: UTC, expected: accepted('1000-01-15T10:00:00+00:00') },
     { spec: 'converts ISO-8601 in Z to the org zone', field: datetime, raw: '2021-05-11T07:08:29Z', expected: accepted('2021-05-11T12:38:29+05:30') },
     { spec: 'converts another offset to the org zone', field: datetime, raw: '2021-05-11T03:08:29-04:00', expected: accepted('2021-05-11T12:38:29+05:30') },
     { spec: 'drops milliseconds of ISO-8601', field: datetime, raw: '2021-05-11T07:08:29.999Z', expected: accepted('2021-05-11T12:38:29+05:30') },
