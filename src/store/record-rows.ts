@@ -1,4 +1,6 @@
-import type { RecordRows } from '../ports/store.js';
+import type { CellValue } from '../domain/coercion.js';
+import { foldKey } from '../domain/metadata.js';
+import type { RecordKeys, RecordRows } from '../ports/store.js';
 
 /**
  * Which columns row `r` gives a value for, as a string of 0s and 1s, or ALL_GIVEN when it gives
@@ -23,4 +25,43 @@ export function givenColumns(mask: string, width: number): number[] {
   const out: number[] = [];
   for (let c = 0; c < width; c++) if (mask === ALL_GIVEN || mask[c] === '1') out.push(c);
   return out;
+}
+
+/**
+ * The columns among `columns` (by index) that have a key column to fill (`keyOf`: field → its key
+ * column), less the `kept` fields, whose keys the batch does not change.
+ */
+export function keyedColumns(columns: readonly string[], keyOf: ReadonlyMap<string, string>, kept: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < columns.length; c++) {
+    const field = columns[c] as string;
+    if (keyOf.has(field) && !kept.includes(field)) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * What findKeys selects: the id, then for each key field its key column where it has one (the
+ * unique index then answers alone), else the field itself, as k0, k1, …
+ */
+export function keysSelect(keyFields: readonly string[], keyOf: ReadonlyMap<string, string>, quote: (name: string) => string): string {
+  return ['"id"', ...keyFields.map((f, i) => `${quote(keyOf.get(f) ?? f)} AS ${quote(`k${i}`)}`)].join(', ');
+}
+
+/** A row selected by keysSelect as RecordKeys: a key column holds the key; another value is folded here. */
+export function rowKeys(
+  row: Readonly<Record<string, unknown>>,
+  keyFields: readonly string[],
+  keyOf: ReadonlyMap<string, string>,
+  decode: (field: string, v: unknown) => CellValue,
+): RecordKeys {
+  const keys: Record<string, string | null> = {};
+  for (let i = 0; i < keyFields.length; i++) {
+    const f = keyFields[i] as string;
+    const v = row[`k${i}`];
+    if (v === null || v === undefined) keys[f] = null;
+    else if (keyOf.has(f)) keys[f] = v as string;
+    else keys[f] = foldKey(decode(f, v) as string | number | boolean);
+  }
+  return { id: String(row.id), keys };
 }

@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask } from '../record-rows.js';
+import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
 import {
@@ -50,7 +50,7 @@ export class PgRecordTable {
     const count = rows.ids.length;
     if (count === 0) return;
     const w = rows.columns.length;
-    const keyed = this.keyedColumns(rows.columns, []);
+    const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
     // The shared cells are the same text on every line: rendered once.
@@ -65,16 +65,6 @@ export class PgRecordTable {
     }
     const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
     await pipeline(Readable.from([Buffer.from(`${lines.join('\n')}\n`, 'utf8')]), copy);
-  }
-
-  /** The columns among `columns` (by index) that have a key column to fill, less the `kept` fields. */
-  private keyedColumns(columns: readonly string[], kept: readonly string[]): number[] {
-    const out: number[] = [];
-    for (let c = 0; c < columns.length; c++) {
-      const field = columns[c] as string;
-      if (this.keyOf.has(field) && !kept.includes(field)) out.push(c);
-    }
-    return out;
   }
 
   /**
@@ -104,7 +94,7 @@ export class PgRecordTable {
 
   private async updateGroup(client: Queryable, rows: RecordRows, given: readonly number[], group: readonly number[]): Promise<void> {
     const w = rows.columns.length;
-    const keyed = this.keyedColumns(rows.columns, rows.keptKeys).filter((c) => given.includes(c));
+    const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys).filter((c) => given.includes(c));
     const cellsOf = (c: number): unknown[] => group.map((r) => rows.values[r * w + c] ?? null);
     const arrays: unknown[] = [group.map((r) => rows.ids[r]), ...given.map(cellsOf), ...keyed.map((c) => group.map((r) => keyValue(rows.values[r * w + c])))];
     const casts = [
@@ -131,18 +121,11 @@ export class PgRecordTable {
 
   /** The folded keys of `keyFields`, from their key columns where they have one (an index-only read). */
   async findKeys(db: Queryable, field: string, keys: readonly string[], keyFields: readonly string[]): Promise<RecordKeys[]> {
-    const columns = keyFields.map((f) => this.keyOf.get(f) ?? f);
-    const select = ['"id"', ...columns.map((c, i) => `${quoteIdent(c)} AS ${quoteIdent(`k${i}`)}`)].join(', ');
-    return (await this.select(db, field, keys, select)).map((row) => {
-      const out: Record<string, string | null> = {};
-      for (let i = 0; i < keyFields.length; i++) {
-        const f = keyFields[i] as string;
-        const v = row[`k${i}`];
-        out[f] = v === null || v === undefined ? null : this.keyOf.has(f) ? (v as string) : foldKey(fromColumn(this.fieldsByName.get(f), v) as string | number | boolean);
-      }
-      return { id: String(row.id), keys: out };
-    });
+    const decode = (f: string, v: unknown): CellValue => fromColumn(this.fieldsByName.get(f), v);
+    const rows = await this.select(db, field, keys, keysSelect(keyFields, this.keyOf, quoteIdent));
+    return rows.map((row) => rowKeys(row, keyFields, this.keyOf, decode));
   }
+
 
   /** Rows whose `field` is one of `keys` (ignoring case for unique and name fields). */
   private async select(db: Queryable, field: string, keys: readonly string[], select: string): Promise<Row[]> {

@@ -4,7 +4,7 @@ import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask } from '../record-rows.js';
+import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
 
 const ROWS_PER_INSERT = 50;
 const FIND_CHUNK = 1000;
@@ -150,7 +150,7 @@ export class RecordTable {
     const count = rows.ids.length;
     if (count === 0) return;
     const w = rows.columns.length;
-    const keyed = this.keyedColumns(rows.columns, []);
+    const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const width = 1 + w + keyed.length;
     const shared = this.sharedParams(rows.shared);
     const bindRow = (params: SqlValue[], at: number, r: number): void => {
@@ -176,16 +176,6 @@ export class RecordTable {
         one.run(params, shared);
       }
     }
-  }
-
-  /** The columns among `columns` (by index) that have a key column to fill, less the `kept` fields. */
-  private keyedColumns(columns: readonly string[], kept: readonly string[]): number[] {
-    const out: number[] = [];
-    for (let c = 0; c < columns.length; c++) {
-      const field = columns[c] as string;
-      if (this.keyOf.has(field) && !kept.includes(field)) out.push(c);
-    }
-    return out;
   }
 
   /** Named parameters s0, s1, … for the shared values, in the order of their keys. */
@@ -225,7 +215,7 @@ export class RecordTable {
       let plan = plans.get(mask);
       if (!plan) {
         const given = givenColumns(mask, w);
-        const keyed = this.keyedColumns(rows.columns, rows.keptKeys).filter((c) => given.includes(c));
+        const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys).filter((c) => given.includes(c));
         plan = { stmt: this.updateStatement(rows, given, keyed), given, keyed, params: new Array(given.length + keyed.length + 1) };
         plans.set(mask, plan);
       }
@@ -264,18 +254,10 @@ export class RecordTable {
    * index on a key column then answers alone, without a read of each record's row.
    */
   findKeys(field: string, keys: readonly string[], keyFields: readonly string[]): RecordKeys[] {
-    const columns = keyFields.map((f) => this.keyOf.get(f) ?? f);
-    const select = ['"id"', ...columns.map((c, i) => `${quoteIdent(c)} AS ${quoteIdent(`k${i}`)}`)].join(', ');
-    return this.select(field, keys, select, (row) => {
-      const out: Record<string, string | null> = {};
-      for (let i = 0; i < keyFields.length; i++) {
-        const f = keyFields[i] as string;
-        const v = row[`k${i}`];
-        out[f] = v === null || v === undefined ? null : this.keyOf.has(f) ? (v as string) : foldKey(fromSql(this.fieldsByName.get(f), v) as string | number | boolean);
-      }
-      return { id: String(row.id), keys: out };
-    });
+    const decode = (f: string, v: unknown): CellValue => fromSql(this.fieldsByName.get(f), v);
+    return this.select(field, keys, keysSelect(keyFields, this.keyOf, quoteIdent), (row) => rowKeys(row, keyFields, this.keyOf, decode));
   }
+
 
   /** Rows whose `field` is one of `keys` (ignoring case for unique and name fields), in chunks. */
   private select<T>(field: string, keys: readonly string[], select: string, map: (row: Record<string, unknown>) => T): T[] {
