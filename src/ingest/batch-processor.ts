@@ -194,12 +194,10 @@ export class BatchProcessor {
     const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
     const matches = { get: (key: string): RecordKeys | undefined => this.inFlightKey(key) ?? stored.get(key) };
     const dbOwners = await this.lookups.uniqueOwners(
-      this.uniqueSlots.map(({ field, slot }) => ({
-        field,
-        values: prepared.map((p) => p.values[slot]),
+      this.uniqueSlots.map(({ field, slot }) =>
         // The find_by field's owners are the records just matched by it: no second query.
-        known: field.apiName === findBy ? stored : null,
-      })),
+        field.apiName === findBy ? { field, values: [], known: stored } : { field, values: prepared.map((p) => p.values[slot]), known: null },
+      ),
     );
     const taken = this.ownersView(dbOwners);
     const refs = await this.lookups.references(prepared.flatMap((p) => p.refs ?? []));
