@@ -27,6 +27,11 @@ export function givenColumns(mask: string, width: number): number[] {
   return out;
 }
 
+/** What a key column holds for a value: foldKey of it, or null for no value. */
+export function keyValue(v: CellValue | undefined): string | null {
+  return v === undefined || v === null ? null : foldKey(v);
+}
+
 /**
  * The columns among `columns` (by index) that have a key column to fill (`keyOf`: field → its key
  * column), less the `kept` fields, whose keys the batch does not change.

@@ -1,5 +1,5 @@
 import type { CellValue } from '../../domain/coercion.js';
-import { foldKey, type DataType, type FieldDef } from '../../domain/metadata.js';
+import type { DataType, FieldDef } from '../../domain/metadata.js';
 
 /** System columns every record table has besides its fields. */
 export const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
@@ -31,10 +31,6 @@ export function keyColumnName(apiName: string): string {
 export function nameKeySql(table: string, apiName: string): string[] {
   const key = quoteIdent(keyColumnName(apiName));
   return [`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${key} TEXT COLLATE "C"`, `CREATE INDEX ON ${quoteIdent(table)} (${key})`];
-}
-
-export function keyValue(v: CellValue | undefined): string | null {
-  return v === undefined || v === null ? null : foldKey(v);
 }
 
 export function columnType(t: DataType | undefined): ColumnType {

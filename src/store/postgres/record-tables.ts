@@ -5,11 +5,11 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
+import { givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
 import {
-  columnType, copyField, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, keyValue, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
+  columnType, copyField, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
 } from './record-columns.js';
 
 type Row = Record<string, unknown>;
@@ -125,7 +125,6 @@ export class PgRecordTable {
     const rows = await this.select(db, field, keys, keysSelect(keyFields, this.keyOf, quoteIdent));
     return rows.map((row) => rowKeys(row, keyFields, this.keyOf, decode));
   }
-
 
   /** Rows whose `field` is one of `keys` (ignoring case for unique and name fields). */
   private async select(db: Queryable, field: string, keys: readonly string[], select: string): Promise<Row[]> {

@@ -4,7 +4,7 @@ import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
+import { givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
 
 const ROWS_PER_INSERT = 50;
 const FIND_CHUNK = 1000;
@@ -93,10 +93,6 @@ function asRowId(text: string): bigint | null {
   return n <= MAX_ROW_ID ? n : null;
 }
 
-function keyValue(v: CellValue | undefined): string | null {
-  return v === undefined || v === null ? null : foldKey(v);
-}
-
 type SqlValue = string | number | bigint | null;
 
 function toSql(v: CellValue | undefined): SqlValue {
@@ -154,6 +150,8 @@ export class RecordTable {
     const width = 1 + w + keyed.length;
     const shared = this.sharedParams(rows.shared);
     const bindRow = (params: SqlValue[], at: number, r: number): void => {
+      // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
+      // BigInt is made per row.
       params[at] = rows.ids[r] as string;
       const from = r * w;
       for (let c = 0; c < w; c++) params[at + 1 + c] = toSql(rows.values[from + c]);
