@@ -45,9 +45,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   await app.register(multipart, { limits: { fileSize: Math.min(o.maxUploadBytes + 1, Number.MAX_SAFE_INTEGER), files: 1, fields: 10 } });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [k, v] of Object.entries(STANDARD_HEADERS)) if (!reply.hasHeader(k)) reply.header(k, v);
-    return payload;
+  // Set before any handler runs (a handler's own value then replaces one) by a callback hook: an
+  // async onSend hook cost every answer a promise and a pass over the headers.
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(STANDARD_HEADERS);
+    done();
   });
 
   const isKnownPath = knownPathMatcher(o.routes);
@@ -76,12 +78,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   }
 
   for (const route of o.routes) {
+    const parametric = route.path.includes(':');
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
         if (route.public) return route.handler({ request, reply, params: request.params as Record<string, string> });
-        const methods = route.path.includes(':') ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
+        const methods = parametric ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
         if (methods && !methods.has(request.method)) throw Errors.invalidRequestMethod();
         const principal = await authenticate(request, o.tokens, route.scopes);
         if (principal.tokenExpiresAt) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SetupService } from '../../src/services/setup-service.js';
-import { RawApi, type HttpAnswer } from '../support/api-client.js';
+import { expectZohoHeaders, RawApi, type HttpAnswer } from '../support/api-client.js';
 import { insertLeadsBody, leadsCsv, manyLeads, stateOf } from '../support/builders.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { zipCsv, zipEntries } from '../support/zip.js';
@@ -17,6 +17,7 @@ let completedJobId: string;
 function expectError(res: HttpAnswer, status: number, code: string, message: string | RegExp, details?: Record<string, unknown>): void {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toBe(ERROR_TYPE);
+  expectZohoHeaders(res.headers);
   expect(Object.keys(res.json)).toEqual(['code', 'details', 'message', 'status']);
   expect(res.json.code).toBe(code);
   expect(res.json.status).toBe('error');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseResultCsv, RawApi } from '../support/api-client.js';
+import { expectZohoHeaders, parseResultCsv, RawApi } from '../support/api-client.js';
 import { insertLeadsBody, leadsCsv, manyLeads, type LeadRow } from '../support/builders.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -120,6 +120,7 @@ describe('job states', () => {
       const res = await idleApi.getJob(jobId);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json');
+      expectZohoHeaders(res.headers);
       expect(res.json).toEqual({
         status: 'ADDED',
         resource: [{

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServer } from './server.js';
 
@@ -84,4 +85,17 @@ export function parseResultCsv(text: string): { header: string[]; rows: Record<s
   const header = records[0] ?? [];
   const rows = records.slice(1).map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
   return { header, rows };
+}
+
+/** The headers Zoho's CRM front-ends put on every answer, success or error (seed-job-details.txt). */
+export function expectZohoHeaders(headers: Headers): void {
+  expect(Object.fromEntries(['cache-control', 'pragma', 'expires', 'x-content-type-options', 'x-frame-options', 'x-xss-protection', 'referrer-policy'].map((h) => [h, headers.get(h)]))).toEqual({
+    'cache-control': 'no-cache',
+    pragma: 'no-cache',
+    expires: 'Thu, 01 Jan 1970 00:00:00 GMT',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-xss-protection': '1; mode=block',
+    'referrer-policy': 'strict-origin',
+  });
 }
