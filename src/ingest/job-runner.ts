@@ -4,7 +4,7 @@ import { renderJobDetails, type Job, type ResourceProgress } from '../domain/job
 import type { ModuleDef } from '../domain/metadata.js';
 import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { LeaseLostError, type CallbackDelivery, type Store } from '../ports/store.js';
+import { LeaseLostError, UniqueConflictError, type CallbackDelivery, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
 import { readCsvBatches } from './csv-source.js';
 import { echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
@@ -19,6 +19,17 @@ export interface JobRunnerOptions {
   readonly downloadUrl: (job: Job) => string;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 }
+
+/** What a resource's run reads once, whatever the number of passes. */
+interface ResourceContext {
+  readonly org: { id: string; timeZone: string };
+  readonly modules: readonly ModuleDef[];
+  readonly encoding: string;
+  readonly file: NonNullable<Awaited<ReturnType<Store['getFile']>>>;
+}
+
+/** Passes over one resource that a taken unique value may cost before the job ends FAILED. */
+const MAX_CONFLICT_REDOS = 5;
 
 /** Thrown for a job that cannot go on (file gone or unreadable); the job ends FAILED. */
 class JobFailure extends Error {}
@@ -147,16 +158,49 @@ export class JobRunner {
     return p;
   }
 
+  /**
+   * Runs a resource from its checkpoint. An insert job first trusts the unique indexes (no lookup
+   * of each row's unique values); a batch they refuse is redone from the last checkpoint with
+   * lookups, as is one whose values another job took between its lookup and its commit.
+   */
   private async runResource(
     job: Job,
     index: number,
-    ctx: { org: { id: string; timeZone: string }; modules: readonly ModuleDef[]; encoding: string; file: NonNullable<Awaited<ReturnType<Store['getFile']>>> },
+    ctx: ResourceContext,
     workerId: string,
     stopping: AbortSignal | undefined,
   ): Promise<ResourceProgress> {
+    let from: ResourceProgress = { ...(job.resources[index] as Job['resources'][number]).progress, status: 'INPROGRESS', code: 'INPROGRESS' };
+    let trustUniqueIndexes = job.operation === 'insert';
+    for (let attempt = 1; ; attempt++) {
+      const run = await this.runResourceFrom(job, index, ctx, workerId, stopping, from, trustUniqueIndexes);
+      if (run.conflict === null) return run.progress;
+      // Past a few redos with lookups, other jobs keep taking this one's values, or a batch conflicts
+      // with itself: the job ends FAILED with what the store said.
+      if (attempt >= MAX_CONFLICT_REDOS) throw run.conflict;
+      this.o.log('info', `job ${job.id} resource ${index}: ${run.conflict.message}; redoing from row ${run.progress.rowsDone + 1} with lookups`);
+      from = run.progress;
+      trustUniqueIndexes = false;
+    }
+  }
+
+  /**
+   * One pass from `from` to the resource's end, or to a batch the store refused for a taken unique
+   * value: then `conflict` is set and `progress` is the last committed checkpoint.
+   */
+  private async runResourceFrom(
+    job: Job,
+    index: number,
+    ctx: ResourceContext,
+    workerId: string,
+    stopping: AbortSignal | undefined,
+    from: ResourceProgress,
+    trustUniqueIndexes: boolean,
+  ): Promise<{ progress: ResourceProgress; conflict: UniqueConflictError | null }> {
     const { store, blobs } = this.o;
     const { spec } = job.resources[index] as Job['resources'][number];
-    let progress: ResourceProgress = { ...(job.resources[index] as Job['resources'][number]).progress, status: 'INPROGRESS', code: 'INPROGRESS' };
+    let progress = from;
+    let committedProgress = from;
     const module = ctx.modules.find((m) => m.id === spec.moduleId);
     if (!module) throw new JobFailure(`module ${spec.moduleApiName} no longer exists`);
     const actor = await store.getUser(ctx.org.id, job.createdBy.id);
@@ -174,6 +218,7 @@ export class JobRunner {
         actor,
         users: await store.listUsers(ctx.org.id),
         moduleByName: (name) => ctx.modules.find((m) => m.apiName.toLowerCase() === name.toLowerCase()),
+        trustUniqueIndexes,
       },
       store,
     );
@@ -224,16 +269,18 @@ export class JobRunner {
           else counts.skipped++;
         }
         progress = { ...progress, counts, rowsDone: progress.rowsDone + batch.length, resultBytes: appender.size };
+        const checkpoint = progress;
         await settle();
         lap('commit');
         inFlight = store
           .commitBatch({
             jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
-            inserts: result.inserts, updates: result.updates, progress, leaseMs: this.o.leaseMs, now,
+            inserts: result.inserts, updates: result.updates, progress: checkpoint, leaseMs: this.o.leaseMs, now,
           })
           .then(
             () => {
               committed++;
+              committedProgress = checkpoint;
             },
             // Kept, not left unhandled: it is thrown where the next batch waits for this commit.
             (e: unknown) => {
@@ -265,7 +312,12 @@ export class JobRunner {
       lap('commit');
       const ms = (n: number): string => `${Math.round(n)} ms`;
       this.o.log('info', `job ${job.id} resource ${index}: ${progress.rowsDone} rows; read ${ms(spent.read)}, validate ${ms(spent.validate)}, result ${ms(spent.result)}, commit ${ms(spent.commit)}`);
-      return { ...progress, status: 'COMPLETED', code: 'COMPLETED' };
+      return { progress: { ...progress, status: 'COMPLETED', code: 'COMPLETED' }, conflict: null };
+    } catch (e) {
+      if (!(e instanceof UniqueConflictError)) throw e;
+      // The batches after the checkpoint are undone: their rows are read again, their result lines
+      // cut off when the appender reopens at the checkpoint's size.
+      return { progress: committedProgress, conflict: e };
     } finally {
       // A failed batch must not leave a commit running behind the job's end.
       await inFlight;

@@ -177,6 +177,18 @@ export class LeaseLostError extends Error {
 }
 
 /**
+ * Thrown by commitBatch when a record of the batch would take a unique value another record holds
+ * (another job wrote it after this batch looked, or the batch did not look): nothing of the batch
+ * is kept, and the job redoes it from its checkpoint, looking first.
+ */
+export class UniqueConflictError extends Error {
+  constructor(readonly detail: string) {
+    super(`a unique value of the batch is taken: ${detail}`);
+    this.name = 'UniqueConflictError';
+  }
+}
+
+/**
  * Everything Bulkwright keeps, behind one port (DESIGN.md "ports"). Only store/* knows SQL.
  * A batch commit is one transaction: records, counters and checkpoint together.
  */

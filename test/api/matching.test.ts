@@ -236,6 +236,35 @@ describe('insert with a resource find_by', () => {
   });
 });
 
+describe('insert of rows whose unique values stored records hold, in later batches', () => {
+  // An insert job does not look its rows' unique values up first: the store refuses a taken one,
+  // and the job redoes from its last checkpoint with lookups. Batches are 500 rows in these tests,
+  // and one batch commits while the next is validated, so two batches are undone at once here.
+  it('skips exactly those rows, and the result has one line per row in input order', async () => {
+    const [early, late] = (await seedLeads([
+      ['Early', 'taken-1799@batches.example', 'T Co', ''],
+      ['Late', 'TAKEN-2300@batches.example', 'T Co', ''],
+    ])) as [string, string];
+    const before = await ctx.server.countRecords('Leads');
+    const rows = Array.from({ length: 2600 }, (_, i) => {
+      const email = i === 1799 ? 'Taken-1799@batches.example' : i === 2300 ? 'taken-2300@batches.example' : `row-${i}@batches.example`;
+      return [`Row ${i}`, email, 'B Co', ''];
+    });
+    const out = await ctx.importer.importCsv(csvText(LEAD_HEADER, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...LEAD_FIELDS)));
+
+    expect(out.rows.map((r) => r.Last_Name)).toEqual(rows.map((r) => r[0]));
+    expect(out.rows.filter((r) => r.STATUS !== 'ADDED').map((r) => [r.Last_Name, r.STATUS, r.ERRORS])).toEqual([
+      ['Row 1799', 'SKIPPED', 'DUPLICATE_DATA-Email'],
+      ['Row 2300', 'SKIPPED', 'DUPLICATE_DATA-Email'],
+    ]);
+    expect(new Set(out.ids.filter((id) => id !== '')).size).toBe(2598);
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 2598, updated_count: 0, skipped_count: 2, total_count: 2600 });
+    expect(await ctx.server.countRecords('Leads')).toBe(before + 2598);
+    expect((await leadValues(early)).Last_Name).toBe('Early');
+    expect((await leadValues(late)).Last_Name).toBe('Late');
+  });
+});
+
 describe('unique values with accented letters', () => {
   async function seedAccount(name: string): Promise<string> {
     const out = await ctx.importer.importCsv(csvText(['Account_Name'], [[name]]), (f) => jobBody('insert', 'Accounts', f, byPosition('Account_Name')));

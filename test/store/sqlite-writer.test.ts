@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { LeaseLostError, UniqueConflictError } from '../../src/ports/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { aBatch, aJob, recordRows, seedOrg, type Seeded } from './store-builders.js';
 
@@ -54,4 +55,17 @@ it('commits batches on the writer thread while another connection keeps writing'
   }
   expect(writes).toBeGreaterThan(0);
   expect(await other.countRecords(org.moduleId)).toBe(150 * 20);
+});
+
+it('says across the thread which commits failed for a taken unique value, and which for a lost lease', async () => {
+  const [jobId] = (await committing.allocateIds(1)) as [string];
+  await committing.createJob(aJob(org, jobId));
+  await committing.claimJob('worker-a', 60_000, new Date());
+  const first = await aBatch(committing, org, jobId, 'worker-a', 2);
+  await committing.commitBatch(first);
+  // Another writer's records took the values first: the job redoes its batch, it does not fail.
+  const again = await aBatch(committing, org, jobId, 'worker-a', 2);
+  await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);
+  await expect(committing.commitBatch({ ...again, inserts: recordRows([]), workerId: 'worker-b' })).rejects.toBeInstanceOf(LeaseLostError);
+  expect(await other.countRecords(org.moduleId)).toBe(2);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { LeaseLostError, type Store } from '../../src/ports/store.js';
+import { LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
@@ -186,7 +186,7 @@ describe.each(backends)('$name', (backend) => {
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     // Emails that differ only in case collide on the unique field: the whole batch must roll back.
     const clashing = { ...batch, inserts: recordRows(batch.records.map((r, i) => ({ ...r, values: { ...r.values, Email: i === 0 ? 'same@example.com' : 'SAME@example.com' } }))) };
-    await expect(a.commitBatch(clashing)).rejects.toThrow();
+    await expect(a.commitBatch(clashing)).rejects.toBeInstanceOf(UniqueConflictError);
     expect(await a.countRecords(org.moduleId)).toBe(0);
     expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toEqual(NEW_RESOURCE_PROGRESS);
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { LeaseLostError, type BatchCommit, type JobEnd } from '../../ports/store.js';
+import { LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
@@ -103,18 +103,24 @@ export class PgJobQueue {
   /** Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). */
   async commitBatch(b: BatchCommit): Promise<void> {
     const table = await this.catalog.recordTable(b.moduleId);
-    await withTransaction(this.pool, async (c) => {
-      // A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an
-      // OS crash at most the last batches, records and checkpoint together, which the job redoes
-      // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush.
-      await c.query('SET LOCAL synchronous_commit = off');
-      await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
-      // Updates first: a unique value an update frees may be taken by an insert of the same batch
-      // (the batch processor folds updates of records it inserts into their inserts).
-      await table.update(c, b.updates);
-      await table.insert(c, b.inserts);
-      await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
-    });
+    try {
+      await withTransaction(this.pool, async (c) => {
+        // A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an
+        // OS crash at most the last batches, records and checkpoint together, which the job redoes
+        // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush.
+        await c.query('SET LOCAL synchronous_commit = off');
+        await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
+        // Updates first: a unique value an update frees may be taken by an insert of the same batch
+        // (the batch processor folds updates of records it inserts into their inserts).
+        await table.update(c, b.updates);
+        await table.insert(c, b.inserts);
+        await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
+      });
+    } catch (e) {
+      // unique_violation: only a record's unique index can raise it here (ids are allocated).
+      if ((e as { code?: unknown }).code === '23505') throw new UniqueConflictError((e as Error).message);
+      throw e;
+    }
   }
 
   async finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {

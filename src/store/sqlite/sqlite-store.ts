@@ -5,6 +5,7 @@ import type { ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
 import {
   LeaseLostError,
+  UniqueConflictError,
   type AccessToken,
   type BatchCommit,
   type CallbackAttempt,
@@ -220,6 +221,16 @@ export class SqliteStore implements Store {
    * the busy timeout does not wait out).
    */
   commitBatchSync(b: BatchCommit): void {
+    try {
+      this.commitBatchTransaction(b);
+    } catch (e) {
+      // A record's unique index, not an id: ids are allocated, never reused.
+      if ((e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UniqueConflictError((e as Error).message);
+      throw e;
+    }
+  }
+
+  private commitBatchTransaction(b: BatchCommit): void {
     this.c.db.transaction(() => {
       // The table's layout is read inside the transaction, so a schema change committed just
       // before cannot leave a new key column unfilled.

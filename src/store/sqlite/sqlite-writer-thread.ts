@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { LeaseLostError } from '../../ports/store.js';
+import { LeaseLostError, UniqueConflictError } from '../../ports/store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 
@@ -19,7 +19,9 @@ port.on('message', (m: WriterRequest) => {
     reply = { id: m.id, ok: true };
   } catch (e) {
     // The job id travels as the message: LeaseLostError is rebuilt with it on the other side.
-    reply = { id: m.id, ok: false, leaseLost: e instanceof LeaseLostError, message: e instanceof LeaseLostError ? m.batch.jobId : String(e) };
+    if (e instanceof LeaseLostError) reply = { id: m.id, ok: false, failure: 'leaseLost', message: m.batch.jobId };
+    else if (e instanceof UniqueConflictError) reply = { id: m.id, ok: false, failure: 'uniqueConflict', message: e.detail };
+    else reply = { id: m.id, ok: false, failure: 'other', message: String(e) };
   }
   port.postMessage(reply);
 });

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { LeaseLostError, type BatchCommit } from '../../ports/store.js';
+import { LeaseLostError, UniqueConflictError, type BatchCommit } from '../../ports/store.js';
 import { threadEntry } from '../../thread-entry.js';
 
 export type WriterRequest = { id: number; batch: BatchCommit } | { id: number; close: true };
-export type WriterReply = { id: number; ok: true } | { id: number; ok: false; leaseLost: boolean; message: string };
+/** How a commit failed: the port's errors a job acts on are rebuilt on the other side. */
+export type WriterFailure = 'leaseLost' | 'uniqueConflict' | 'other';
+export type WriterReply = { id: number; ok: true } | { id: number; ok: false; failure: WriterFailure; message: string };
 
 /**
  * Commits record batches on a thread with its own connection to the same database file. SQLite
@@ -21,7 +23,7 @@ export class SqliteWriter {
       if (!w) return;
       this.waiting.delete(m.id);
       if (m.ok) w.resolve();
-      else w.reject(m.leaseLost ? new LeaseLostError(m.message) : new Error(m.message));
+      else w.reject(m.failure === 'leaseLost' ? new LeaseLostError(m.message) : m.failure === 'uniqueConflict' ? new UniqueConflictError(m.message) : new Error(m.message));
     });
     this.thread.on('error', (e) => {
       for (const w of this.waiting.values()) w.reject(e);
