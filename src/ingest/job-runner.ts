@@ -272,11 +272,16 @@ export class JobRunner {
         const checkpoint = progress;
         await settle();
         lap('commit');
-        inFlight = store
-          .commitBatch({
-            jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
-            inserts: result.inserts, updates: result.updates, progress: checkpoint, leaseMs: this.o.leaseMs, now,
-          })
+        // The checkpoint counts the result lines appended so far: they are made durable first
+        // (on the thread pool, while the next batch is validated).
+        inFlight = appender
+          .sync()
+          .then(() =>
+            store.commitBatch({
+              jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
+              inserts: result.inserts, updates: result.updates, progress: checkpoint, leaseMs: this.o.leaseMs, now,
+            }),
+          )
           .then(
             () => {
               committed++;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
-import { BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
+import { BlobShorterError, BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { createTestDatabase } from '../support/test-database.js';
@@ -64,6 +64,19 @@ describe.each(backends)('$name', (backend) => {
     expect(await blobs.size('results/1/0.csv')).toBe(25);
     expect((await readAll(blobs.createReadStream('results/1/0.csv'))).toString()).toBe('header\nrow 1\nrow 2 again\n');
     expect((await readAll(blobs.createReadStream('results/1/0.csv', { start: 7, end: 15 }))).toString()).toBe('row 1\nrow');
+  });
+
+  it('refuses to cut a blob back to more bytes than it holds, and leaves it as it was', async () => {
+    const first = await blobs.openAppender('results/3/0.csv', 0);
+    await first.append(Buffer.from('header\nrow 1\n'));
+    await first.sync();
+    await first.close();
+    await expect(blobs.openAppender('results/3/0.csv', 20)).rejects.toBeInstanceOf(BlobShorterError);
+    expect((await readAll(blobs.createReadStream('results/3/0.csv'))).toString()).toBe('header\nrow 1\n');
+    const resumed = await blobs.openAppender('results/3/0.csv', 13);
+    await resumed.append(Buffer.from('row 2\n'));
+    await resumed.close();
+    expect((await readAll(blobs.createReadStream('results/3/0.csv'))).toString()).toBe('header\nrow 1\nrow 2\n');
   });
 
   it('streams a large blob in and reads any range of it back', async () => {

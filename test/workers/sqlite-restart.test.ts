@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,27 @@ describe('serve on SQLite', () => {
     expect(second.process.claims()).toEqual([expect.objectContaining({ jobId, row: atStop.rowsDone })]);
     await expectRanOnce(api, jobId, rows);
     expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
+  });
+});
+
+describe('serve on SQLite after a crash of the machine', () => {
+  it('ends FAILED, saying why, a job whose result file lost lines its checkpoint counted', async () => {
+    const rows = 100_000;
+    const first = await serve();
+    const firstApi = await apiOf(dataDir, first.baseUrl);
+    const jobId = await createLeadsJob(firstApi, rows);
+    await waitForProgress(firstApi, jobId, rows * 0.1, rows * 0.9);
+    await first.process.kill('SIGKILL');
+    // What a lost page cache would leave if the lines were not synced before their checkpoint.
+    const resultCsv = path.join(dataDir, 'blobs', 'results', jobId, '0.csv');
+    await truncate(resultCsv, Math.floor((await stat(resultCsv)).size / 2));
+
+    const second = await serve();
+    const api = await apiOf(dataDir, second.baseUrl);
+    await second.process.waitForStderr(new RegExp(`job ${jobId} resource 0 failed: .*fewer than the \\d+ its checkpoint counts`), 20_000);
+    const job = await api.waitForJob(jobId, 20_000);
+    expect(job.status).toBe('FAILED');
+    expect(job.result).toBeUndefined();
   });
 });
 

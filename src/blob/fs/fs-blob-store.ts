@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
+import { BlobShorterError, BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
 
 /** Blobs as files under one directory; writes land in a temp file and are renamed into place. */
 export class FsBlobStore implements BlobStore {
@@ -32,7 +32,10 @@ export class FsBlobStore implements BlobStore {
     });
     try {
       await pipeline(source, meter, createWriteStream(temp));
+      // The content is on disk before a name (and a row of the store) points at it.
+      await syncFile(temp);
       await rename(temp, target);
+      await syncFile(path.dirname(target));
     } catch (e) {
       await rm(temp, { force: true });
       throw e;
@@ -61,7 +64,16 @@ export class FsBlobStore implements BlobStore {
     await mkdir(path.dirname(target), { recursive: true });
     // Positional writes, not O_APPEND: Linux ignores the position of writes to an append-mode file.
     const handle = await open(target, constants.O_RDWR | constants.O_CREAT);
-    await handle.truncate(truncateTo);
+    try {
+      const { size } = await handle.stat();
+      if (size < truncateTo) throw new BlobShorterError(key, size, truncateTo);
+      await handle.truncate(truncateTo);
+      // A new file's name is durable before a checkpoint counts bytes in it.
+      if (size === 0) await syncFile(path.dirname(target));
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
     return new FsAppender(handle, truncateTo);
   }
 }
@@ -86,7 +98,25 @@ class FsAppender implements BlobAppender {
     this.bytes += chunk.length;
   }
 
+  /**
+   * fdatasync on the thread pool, while the job thread validates the next batch. On ext4 it also
+   * flushes what the store wrote since (data=ordered): about 5-10% of a SQLite insert's rate in
+   * bench/, the price of a checkpoint that never counts lines a crash of the machine lost.
+   */
+  async sync(): Promise<void> {
+    await this.handle.datasync();
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
+import { BlobShorterError, BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
 import { withTransaction } from '../../store/postgres/pg-pool.js';
 import { PgBlobReader } from './pg-blob-reader.js';
 
@@ -112,7 +112,7 @@ export class PgBlobStore implements BlobStore {
         [key],
       );
       const current = Number(end.rows[0]?.end ?? 0);
-      if (current < truncateTo) await insertPieces(c, key, current, Buffer.alloc(truncateTo - current));
+      if (current < truncateTo) throw new BlobShorterError(key, current, truncateTo);
       return String(rows[0]?.generation);
     });
     return new PgAppender(this.pool, key, generation, truncateTo);
@@ -144,6 +144,9 @@ class PgAppender implements BlobAppender {
   get size(): number {
     return this.bytes;
   }
+
+  /** Each append commits (synchronously) before it returns: nothing is left to make durable. */
+  async sync(): Promise<void> {}
 
   /** Durable when it returns, so a checkpoint committed after it never points past the data. */
   async append(chunk: Buffer): Promise<void> {
