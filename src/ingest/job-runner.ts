@@ -4,7 +4,7 @@ import { renderJobDetails, type Job, type ResourceProgress } from '../domain/job
 import type { ModuleDef } from '../domain/metadata.js';
 import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { LeaseLostError, UniqueConflictError, type CallbackDelivery, type Store } from '../ports/store.js';
+import { LeaseLostError, NO_ROWS, UniqueConflictError, type CallbackDelivery, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
 import { readCsvBatches } from './csv-source.js';
 import { echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
@@ -37,7 +37,8 @@ class JobFailure extends Error {}
 /** Thrown between batches once the worker is stopping: the job stays INPROGRESS at its last checkpoint. */
 class JobPaused extends Error {}
 
-export const resultCsvKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
+/** Where versions before result_chunks appended a resource's result lines (read once on resume). */
+const resultCsvKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
 export const resultZipKey = (jobId: string): string => `results/${jobId}/${jobId}.zip`;
 
 /**
@@ -115,7 +116,7 @@ export class JobRunner {
           zipKey,
           job.resources.map((r, k) => ({
             name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
-            key: resultCsvKey(job.id, k),
+            open: () => store.readResult(job.id, k),
           })),
         );
       } catch (e) {
@@ -226,13 +227,31 @@ export class JobRunner {
     const size = await blobs.size(ctx.file.blobKey);
     if (size === null) throw new JobFailure(`uploaded file ${ctx.file.id} is missing from blob storage`);
     const zip = await openZipBlob(blobs, ctx.file.blobKey, size);
-    const appender = await blobs.openAppender(resultCsvKey(job.id, index), progress.resultBytes);
     let inFlight: Promise<void> | null = null;
     try {
       const entry = zip.entries.find((e) => isCsvName(e.name) && (e.name.split('/').pop() ?? e.name) === ctx.file.csvName);
       if (!entry) throw new JobFailure(`${ctx.file.csvName} is missing from the uploaded zip`);
       const echoed = echoedColumns(spec.mappings);
-      if (appender.size === 0) await appender.append(resultHeaderLine(ctx.file.header, echoed));
+      // Lines that go before the first batch's, committed on their own so that a rerun commits
+      // the same bytes at the same place (a no-op) rather than another batch's.
+      const commitLines = async (lines: Buffer): Promise<void> => {
+        progress = { ...progress, resultBytes: progress.resultBytes + lines.length };
+        await store.commitBatch({
+          jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
+          inserts: NO_ROWS, updates: NO_ROWS, progress, resultLines: lines, leaseMs: this.o.leaseMs, now: new Date(),
+        });
+        committedProgress = progress;
+      };
+      if (progress.resultBytes === 0) {
+        await commitLines(resultHeaderLine(ctx.file.header, echoed));
+      } else {
+        const legacy = await this.legacyResultLines(job.id, index, progress.resultBytes);
+        if (legacy) {
+          progress = { ...progress, resultBytes: 0 };
+          await commitLines(legacy);
+          await blobs.delete(resultCsvKey(job.id, index));
+        }
+      }
 
       // Where a job's time goes, per phase, logged at its end (docs/performance.md reads these).
       const spent = { read: 0, validate: 0, result: 0, commit: 0 };
@@ -260,7 +279,7 @@ export class JobRunner {
         const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone), committed);
         for (const [field, values] of result.newPicklistValues) await store.addPicklistValues(module.id, field, values);
         lap('validate');
-        await appender.append(resultLines(batch, result.outcomes, echoed));
+        const lines = resultLines(batch, result.outcomes, echoed);
         lap('result');
         const counts = { ...progress.counts };
         for (const o of result.outcomes) {
@@ -268,20 +287,15 @@ export class JobRunner {
           else if (o.status === 'UPDATED') counts.updated++;
           else counts.skipped++;
         }
-        progress = { ...progress, counts, rowsDone: progress.rowsDone + batch.length, resultBytes: appender.size };
+        progress = { ...progress, counts, rowsDone: progress.rowsDone + batch.length, resultBytes: progress.resultBytes + lines.length };
         const checkpoint = progress;
         await settle();
         lap('commit');
-        // The checkpoint counts the result lines appended so far: they are made durable first
-        // (on the thread pool, while the next batch is validated).
-        inFlight = appender
-          .sync()
-          .then(() =>
-            store.commitBatch({
-              jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
-              inserts: result.inserts, updates: result.updates, progress: checkpoint, leaseMs: this.o.leaseMs, now,
-            }),
-          )
+        inFlight = store
+          .commitBatch({
+            jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
+            inserts: result.inserts, updates: result.updates, progress: checkpoint, resultLines: lines, leaseMs: this.o.leaseMs, now,
+          })
           .then(
             () => {
               committed++;
@@ -326,9 +340,23 @@ export class JobRunner {
     } finally {
       // A failed batch must not leave a commit running behind the job's end.
       await inFlight;
-      await appender.close();
       zip.close();
     }
+  }
+
+  /**
+   * The result lines a resource's checkpoint counts, from the file an earlier version appended
+   * them to (beside the store, not in it), or null when there is none: a job paused by that
+   * version resumes with its lines.
+   */
+  private async legacyResultLines(jobId: string, index: number, resultBytes: number): Promise<Buffer | null> {
+    const key = resultCsvKey(jobId, index);
+    const size = await this.o.blobs.size(key);
+    if (size === null) return null;
+    if (size < resultBytes) throw new JobFailure(`${key} holds ${size} bytes, fewer than the ${resultBytes} its checkpoint counts`);
+    const parts: Buffer[] = [];
+    for await (const part of this.o.blobs.createReadStream(key, { start: 0, end: resultBytes - 1 })) parts.push(part as Buffer);
+    return Buffer.concat(parts);
   }
 
   renderFinal(job: Job, timeZone: string): string {

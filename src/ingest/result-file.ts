@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import yazl from 'yazl';
 import { formatRowErrors, type RowOutcome } from '../domain/row-result.js';
 import type { FieldMapping } from '../domain/job.js';
@@ -40,11 +40,11 @@ export function resultEntryName(moduleApiName: string, csvName: string): string 
   return `${moduleApiName}-${csvName}`;
 }
 
-/** Zips the per-resource result CSVs into the job's download, streaming each from the blob store. */
+/** Zips the per-resource result CSVs into the job's download, streaming each in. */
 export async function writeResultZip(
   blobs: BlobStore,
   zipKey: string,
-  entries: readonly { readonly name: string; readonly key: string }[],
+  entries: readonly { readonly name: string; readonly open: () => Readable }[],
 ): Promise<number> {
   const zip = new yazl.ZipFile();
   const out = new PassThrough();
@@ -58,7 +58,7 @@ export async function writeResultZip(
     let name = e.name;
     for (let n = 2; names.has(name); n++) name = e.name.replace(/(\.csv)?$/i, `-${n}$1`);
     names.add(name);
-    const source = blobs.createReadStream(e.key);
+    const source = e.open();
     source.on('error', fail);
     // Fastest deflate: a result CSV still shrinks several times, in a third of the default's time.
     zip.addReadStream(source, name, { compressionLevel: 1 });

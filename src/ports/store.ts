@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { CellValue } from '../domain/coercion.js';
 import type { Criteria } from '../domain/criteria.js';
 import type { Job, ResourceProgress } from '../domain/job.js';
@@ -115,6 +116,13 @@ export interface BatchCommit {
   /** Applied before the inserts, in order; a record may appear more than once (the last write wins). */
   readonly updates: RecordRows;
   readonly progress: ResourceProgress;
+  /**
+   * The batch's lines of the resource's result CSV (a resource's first lines begin with its
+   * header), kept at byte `progress.resultBytes - resultLines.length`: they commit with the
+   * checkpoint that counts them, under the same lease, so no crash or stalled worker can leave a
+   * checkpoint and its lines apart. The same lines at the same place again are a no-op.
+   */
+  readonly resultLines: Uint8Array;
   readonly leaseMs: number;
   readonly now: Date;
 }
@@ -134,6 +142,7 @@ export interface CallbackDelivery {
 }
 
 /** How a job ends, written in one transaction with its last resource's counters. */
+/** Ends a job; its result lines (see BatchCommit) are dropped with it, the zip holding them by then. */
 export interface JobEnd {
   readonly status: 'COMPLETED' | 'FAILED';
   readonly resultKey: string | null;
@@ -245,6 +254,11 @@ export interface Store {
   /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */
   startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void>;
   commitBatch(batch: BatchCommit): Promise<void>;
+  /**
+   * A resource's result CSV as its committed batches wrote it, streamed in order; the stream fails
+   * if bytes are missing between them.
+   */
+  readResult(jobId: string, resourceIndex: number): Readable;
   /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
   finishResource(
     jobId: string,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
-import { BlobShorterError, BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
+import { BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { createTestDatabase } from '../support/test-database.js';
@@ -50,35 +50,6 @@ describe.each(backends)('$name', (backend) => {
     await remove();
   });
 
-  it('cuts a result file back to its checkpoint and appends after it', async () => {
-    const first = await blobs.openAppender('results/1/0.csv', 0);
-    await first.append(Buffer.from('header\n'));
-    await first.append(Buffer.from('row 1\nrow 2\n'));
-    expect(first.size).toBe(19);
-    await first.close();
-
-    const resumed = await blobs.openAppender('results/1/0.csv', 13);
-    expect(resumed.size).toBe(13);
-    await resumed.append(Buffer.from('row 2 again\n'));
-    await resumed.close();
-    expect(await blobs.size('results/1/0.csv')).toBe(25);
-    expect((await readAll(blobs.createReadStream('results/1/0.csv'))).toString()).toBe('header\nrow 1\nrow 2 again\n');
-    expect((await readAll(blobs.createReadStream('results/1/0.csv', { start: 7, end: 15 }))).toString()).toBe('row 1\nrow');
-  });
-
-  it('refuses to cut a blob back to more bytes than it holds, and leaves it as it was', async () => {
-    const first = await blobs.openAppender('results/3/0.csv', 0);
-    await first.append(Buffer.from('header\nrow 1\n'));
-    await first.sync();
-    await first.close();
-    await expect(blobs.openAppender('results/3/0.csv', 20)).rejects.toBeInstanceOf(BlobShorterError);
-    expect((await readAll(blobs.createReadStream('results/3/0.csv'))).toString()).toBe('header\nrow 1\n');
-    const resumed = await blobs.openAppender('results/3/0.csv', 13);
-    await resumed.append(Buffer.from('row 2\n'));
-    await resumed.close();
-    expect((await readAll(blobs.createReadStream('results/3/0.csv'))).toString()).toBe('header\nrow 1\nrow 2\n');
-  });
-
   it('streams a large blob in and reads any range of it back', async () => {
     const data = randomBytes(2 * 1024 * 1024 + 12_345);
     const written = await blobs.write('uploads/big.zip', Readable.from([data.subarray(0, 70_000), data.subarray(70_000)]));
@@ -105,23 +76,5 @@ describe.each(backends)('$name', (backend) => {
   it('refuses a blob over maxBytes and keeps nothing of it', async () => {
     await expect(blobs.write('uploads/huge.zip', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toBeInstanceOf(BlobTooLargeError);
     expect(await blobs.size('uploads/huge.zip')).toBeNull();
-  });
-});
-
-describe('PgBlobStore fencing', () => {
-  it('lets an appender opened before a resume write no more, so it cannot interleave lines', async () => {
-    const db = await createTestDatabase();
-    const { store, blobs } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
-    try {
-      const stale = await blobs.openAppender('results/2/0.csv', 0);
-      await stale.append(Buffer.from('header\n'));
-      const resumed = await blobs.openAppender('results/2/0.csv', 7);
-      await expect(stale.append(Buffer.from('late row\n'))).rejects.toThrow(/reopened/);
-      await resumed.append(Buffer.from('row 1\n'));
-      expect((await readAll(blobs.createReadStream('results/2/0.csv'))).toString()).toBe('header\nrow 1\n');
-    } finally {
-      await store.close();
-      await db.drop();
-    }
   });
 });

@@ -57,12 +57,16 @@ it('commits batches on the writer thread while another connection keeps writing'
   expect(await other.countRecords(org.moduleId)).toBe(150 * 20);
 });
 
-it('says across the thread which commits failed for a taken unique value, and which for a lost lease', async () => {
+it('carries result lines across the thread, and says which commits failed for a taken unique value, and which for a lost lease', async () => {
   const [jobId] = (await committing.allocateIds(1)) as [string];
   await committing.createJob(aJob(org, jobId));
   await committing.claimJob('worker-a', 60_000, new Date());
   const first = await aBatch(committing, org, jobId, 'worker-a', 2);
-  await committing.commitBatch(first);
+  const lines = Buffer.from('Last_Name,STATUS\nLead 0,ADDED\nLead 1,ADDED\n');
+  await committing.commitBatch({ ...first, resultLines: lines, progress: { ...first.progress, resultBytes: lines.length } });
+  const read: Buffer[] = [];
+  for await (const part of other.readResult(jobId, 0)) read.push(part as Buffer);
+  expect(Buffer.concat(read).toString()).toBe(lines.toString());
   // Another writer's records took the values first: the job redoes its batch, it does not fail.
   const again = await aBatch(committing, org, jobId, 'worker-a', 2);
   await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);

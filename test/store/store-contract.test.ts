@@ -101,6 +101,47 @@ describe.each(backends)('$name', (backend) => {
     expect((await a.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 3, counts: { added: 3 } });
   });
 
+  it('keeps result lines with the checkpoint that counts them, none of a refused batch, and drops them at the job\'s end', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const batchWith = async (store: Store, workerId: string, lines: string, resultBytes: number, email = `lines${resultBytes}@example.com`) => {
+      const batch = await aBatch(store, org, jobId, workerId, 1);
+      const records = batch.records.map((r) => ({ ...r, values: { ...r.values, Email: email } }));
+      return { ...batch, inserts: recordRows(records), resultLines: text(lines), progress: { ...batch.progress, resultBytes } };
+    };
+    await a.commitBatch(await batchWith(a, 'worker-a', 'Last_Name,STATUS\nA,ADDED\n', 25));
+    // The same lines at the same place again (a rerun's first commit) change nothing.
+    await a.commitBatch({ ...(await batchWith(a, 'worker-a', 'Last_Name,STATUS\nA,ADDED\n', 25)), inserts: recordRows([]) });
+    await a.commitBatch(await batchWith(a, 'worker-a', 'B,ADDED\n', 33));
+    // Refused for a taken unique value, and for a lost lease: their lines are not kept either.
+    await expect(a.commitBatch(await batchWith(a, 'worker-a', 'C,ADDED\n', 41, 'lines33@example.com'))).rejects.toBeInstanceOf(UniqueConflictError);
+    await expect(a.commitBatch(await batchWith(a, 'worker-b', 'D,ADDED\n', 41))).rejects.toBeInstanceOf(LeaseLostError);
+    await a.commitBatch(await batchWith(a, 'worker-a', `${'é'.repeat(200_000)}\n`, 33 + 400_001));
+    const read = async (store: Store): Promise<string> => {
+      const parts: Buffer[] = [];
+      for await (const part of store.readResult(jobId, 0)) parts.push(part as Buffer);
+      return Buffer.concat(parts).toString('utf8');
+    };
+    expect(await read(b)).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${'é'.repeat(200_000)}\n`);
+
+    await a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, { status: 'COMPLETED', resultKey: `results/${jobId}.zip`, failure: null, at: new Date(), callback: null });
+    expect(await read(b)).toBe('');
+  });
+
+  it('fails a result read at bytes its chunks do not hold', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(a, org, jobId, 'worker-a', 1);
+    await a.commitBatch({ ...batch, resultLines: new TextEncoder().encode('B,ADDED\n'), progress: { ...batch.progress, resultBytes: 33 } });
+    const parts: Buffer[] = [];
+    await expect(async () => {
+      for await (const part of a.readResult(jobId, 0)) parts.push(part as Buffer);
+    }).rejects.toThrow('result lines from byte 0 are missing (the next kept ones start at byte 25)');
+  });
+
   it('frees at once a job whose lease holder the claimer says has died, and fences the dead holder out', async () => {
     const [jobId] = (await a.allocateIds(1)) as [string];
     await a.createJob(aJob(org, jobId));

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -76,24 +77,31 @@ describe('serve on SQLite', () => {
   });
 });
 
-describe('serve on SQLite after a crash of the machine', () => {
-  it('ends FAILED, saying why, a job whose result file lost lines its checkpoint counted', async () => {
+describe('serve on SQLite after an upgrade', () => {
+  it('resumes a job paused by a version that kept result lines in a file beside the database', async () => {
     const rows = 100_000;
     const first = await serve();
     const firstApi = await apiOf(dataDir, first.baseUrl);
     const jobId = await createLeadsJob(firstApi, rows);
     await waitForProgress(firstApi, jobId, rows * 0.1, rows * 0.9);
     await first.process.kill('SIGKILL');
-    // What a lost page cache would leave if the lines were not synced before their checkpoint.
-    const resultCsv = path.join(dataDir, 'blobs', 'results', jobId, '0.csv');
-    await truncate(resultCsv, Math.floor((await stat(resultCsv)).size / 2));
+    // Where that version left the lines: results/<job>/<resource>.csv, and none in the database.
+    const db = new Database(path.join(dataDir, 'bulkwright.db'));
+    try {
+      const chunks = db.prepare('SELECT data FROM result_chunks WHERE job_id = ? ORDER BY pos').all(jobId) as { data: Buffer }[];
+      expect(chunks.length).toBeGreaterThan(1);
+      await mkdir(path.join(dataDir, 'blobs', 'results', jobId), { recursive: true });
+      await writeFile(path.join(dataDir, 'blobs', 'results', jobId, '0.csv'), Buffer.concat(chunks.map((c) => c.data)));
+      db.prepare('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
+    } finally {
+      db.close();
+    }
 
     const second = await serve();
     const api = await apiOf(dataDir, second.baseUrl);
-    await second.process.waitForStderr(new RegExp(`job ${jobId} resource 0 failed: .*fewer than the \\d+ its checkpoint counts`), 20_000);
-    const job = await api.waitForJob(jobId, 20_000);
-    expect(job.status).toBe('FAILED');
-    expect(job.result).toBeUndefined();
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
+    await expect(stat(path.join(dataDir, 'blobs', 'results', jobId, '0.csv'))).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobShorterError, BlobTooLargeError, type BlobAppender, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
+import { BlobTooLargeError, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
 
 /** Blobs as files under one directory; writes land in a temp file and are renamed into place. */
 export class FsBlobStore implements BlobStore {
@@ -57,58 +57,6 @@ export class FsBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
-  }
-
-  async openAppender(key: string, truncateTo: number): Promise<BlobAppender> {
-    const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
-    // Positional writes, not O_APPEND: Linux ignores the position of writes to an append-mode file.
-    const handle = await open(target, constants.O_RDWR | constants.O_CREAT);
-    try {
-      const { size } = await handle.stat();
-      if (size < truncateTo) throw new BlobShorterError(key, size, truncateTo);
-      await handle.truncate(truncateTo);
-      // A new file's name is durable before a checkpoint counts bytes in it.
-      if (size === 0) await syncFile(path.dirname(target));
-    } catch (e) {
-      await handle.close();
-      throw e;
-    }
-    return new FsAppender(handle, truncateTo);
-  }
-}
-
-class FsAppender implements BlobAppender {
-  constructor(
-    private readonly handle: FileHandle,
-    private bytes: number,
-  ) {}
-
-  get size(): number {
-    return this.bytes;
-  }
-
-  /**
-   * Written synchronously: a result chunk is a few hundred KB into the page cache, and awaiting the
-   * thread pool for it left the job idle between batches (measured in bench/).
-   */
-  async append(chunk: Buffer): Promise<void> {
-    let written = 0;
-    while (written < chunk.length) written += writeSync(this.handle.fd, chunk, written, chunk.length - written, this.bytes + written);
-    this.bytes += chunk.length;
-  }
-
-  /**
-   * fdatasync on the thread pool, while the job thread validates the next batch. On ext4 it also
-   * flushes what the store wrote since (data=ordered): about 5-10% of a SQLite insert's rate in
-   * bench/, the price of a checkpoint that never counts lines a crash of the machine lost.
-   */
-  async sync(): Promise<void> {
-    await this.handle.datasync();
-  }
-
-  async close(): Promise<void> {
-    await this.handle.close();
   }
 }
 

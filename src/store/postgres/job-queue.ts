@@ -1,7 +1,9 @@
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
+import { RESULT_CHUNKS_PER_PAGE, resultStream } from '../result-chunks.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
@@ -115,6 +117,11 @@ export class PgJobQueue {
         await table.update(c, b.updates);
         await table.insert(c, b.inserts);
         await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
+        if (b.resultLines.byteLength > 0) {
+          await c.query('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+            b.jobId, b.resourceIndex, b.progress.resultBytes - b.resultLines.byteLength, Buffer.from(b.resultLines.buffer, b.resultLines.byteOffset, b.resultLines.byteLength),
+          ]);
+        }
       });
     } catch (e) {
       // unique_violation: only a record's unique index can raise it here (ids are allocated).
@@ -136,6 +143,17 @@ export class PgJobQueue {
         await c.query("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = $1 AND status = 'ADDED'", [jobId]);
       }
       if (job.callback) await insertCallback(c, job.callback);
+      await c.query('DELETE FROM result_chunks WHERE job_id = $1', [jobId]);
+    });
+  }
+
+  readResult(jobId: string, resourceIndex: number): Readable {
+    return resultStream(async (from) => {
+      const { rows } = await this.pool.query<{ pos: string; data: Buffer }>(
+        'SELECT pos, data FROM result_chunks WHERE job_id = $1 AND idx = $2 AND pos >= $3 ORDER BY pos LIMIT $4',
+        [jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE],
+      );
+      return rows.map((r) => ({ pos: Number(r.pos), data: r.data }));
     });
   }
 

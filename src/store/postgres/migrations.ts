@@ -71,6 +71,13 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX callbacks_pending;
   CREATE INDEX callbacks_pending ON callbacks (next_attempt_at) WHERE state = 'pending';
   `,
+  // A batch's result lines commit with its checkpoint (BatchCommit.resultLines), until the job's
+  // end zips them; they were appended as blob chunks in transactions of their own.
+  `
+  CREATE TABLE result_chunks (
+    job_id TEXT NOT NULL, idx INTEGER NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (job_id, idx, pos));
+  ALTER TABLE result_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Job, ResourceProgress } from '../../domain/job.js';
 import type { ModuleDef } from '../../domain/metadata.js';
@@ -215,6 +216,10 @@ export class PostgresStore implements Store {
 
   commitBatch(batch: BatchCommit): Promise<void> {
     return this.jobs.commitBatch(batch);
+  }
+
+  readResult(jobId: string, resourceIndex: number): Readable {
+    return this.jobs.readResult(jobId, resourceIndex);
   }
 
   finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {

@@ -55,6 +55,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE callbacks ADD COLUMN claim_until INTEGER;
   CREATE INDEX callbacks_pending ON callbacks (next_attempt_at) WHERE state = 'pending';
   `,
+  // A batch's result lines commit with its checkpoint (BatchCommit.resultLines), until the job's
+  // end zips them; they were a file appended beside the database, which no transaction covered.
+  `
+  CREATE TABLE result_chunks (
+    job_id TEXT NOT NULL, idx INTEGER NOT NULL, pos INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, idx, pos));
+  `,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import type { ModuleDef } from '../../domain/metadata.js';
@@ -24,6 +25,7 @@ import {
   type User,
 } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
+import { RESULT_CHUNKS_PER_PAGE, resultStream, type ResultChunk } from '../result-chunks.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
@@ -241,7 +243,20 @@ export class SqliteStore implements Store {
       table.update(b.updates);
       table.insert(b.inserts);
       this.writeProgress(b.jobId, b.resourceIndex, b.progress);
+      if (b.resultLines.byteLength > 0) {
+        this.c
+          .sql('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(b.jobId, b.resourceIndex, b.progress.resultBytes - b.resultLines.byteLength, b.resultLines);
+      }
     }).immediate();
+  }
+
+  readResult(jobId: string, resourceIndex: number): Readable {
+    return resultStream(async (from) =>
+      this.c
+        .sql('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?')
+        .all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[],
+    );
   }
 
   async finishResource(
@@ -262,6 +277,7 @@ export class SqliteStore implements Store {
           this.c.sql("UPDATE job_resources SET status = 'SKIPPED', code = 'SKIPPED' WHERE job_id = ? AND status = 'ADDED'").run(jobId);
         }
         if (job.callback) this.callbacks.enqueue(job.callback);
+        this.c.sql('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
       }
     }).immediate();
   }
