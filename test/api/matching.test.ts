@@ -200,6 +200,25 @@ describe('update', () => {
     expect(await leadValues(gamma)).toEqual({ Last_Name: 'Gamma 2', Email: 'gamma@update.example', Company: 'G Co', Phone: null });
   });
 
+  it('moves a unique value to a record stored before the one that gives it up, within one batch', async () => {
+    // Stored in the other order than the rows name them: a store that applied the batch's updates
+    // in storage order, each checked at once, would see the value taken twice.
+    const [to, from] = (await seedLeads([
+      ['To', 'to@reorder.example', '', ''],
+      ['From', 'moving@reorder.example', '', ''],
+    ])) as [string, string];
+    const out = await ctx.importer.importCsv(
+      csvText(['id', 'Email'], [
+        [from, 'moved-away@reorder.example'],
+        [to, 'moving@reorder.example'],
+      ]),
+      (f) => jobBody('update', 'Leads', f, byPosition('id', 'Email'), { find_by: 'id' }),
+    );
+    expect(out.rows.map((r) => [r.STATUS, r.ERRORS])).toEqual([['UPDATED', ''], ['UPDATED', '']]);
+    expect((await leadValues(to)).Email).toBe('moving@reorder.example');
+    expect((await leadValues(from)).Email).toBe('moved-away@reorder.example');
+  });
+
   it('moves a unique value from one record to another within one file when the first gives it up first', async () => {
     const [from, to] = (await seedLeads([
       ['From', 'moving@swap.example', '', ''],

@@ -111,6 +111,8 @@ export class PgJobQueue {
         // OS crash at most the last batches, records and checkpoint together, which the job redoes
         // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush.
         await c.query('SET LOCAL synchronous_commit = off');
+        // Unique values are checked at commit, when the whole batch is applied (record-columns.ts).
+        await c.query('SET CONSTRAINTS ALL DEFERRED');
         await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
         // Updates first: a unique value an update frees may be taken by an insert of the same batch
         // (the batch processor folds updates of records it inserts into their inserts).

@@ -78,6 +78,24 @@ const MIGRATIONS: readonly string[] = [
     job_id TEXT NOT NULL, idx INTEGER NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (job_id, idx, pos));
   ALTER TABLE result_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
   `,
+  // Record tables' unique indexes become deferrable constraints (see record-columns.ts indexSql).
+  `
+  DO $$
+  DECLARE r record;
+  BEGIN
+    FOR r IN
+      SELECT t.relname AS tbl, i.relname AS idx
+      FROM pg_index x
+      JOIN pg_class i ON i.oid = x.indexrelid
+      JOIN pg_class t ON t.oid = x.indrelid
+      WHERE x.indisunique AND NOT x.indisprimary AND t.relname LIKE 'rec\\_%'
+        AND t.relnamespace = current_schema()::regnamespace
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+    LOOP
+      EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I UNIQUE USING INDEX %I DEFERRABLE INITIALLY IMMEDIATE', r.tbl, r.idx, r.idx);
+    END LOOP;
+  END $$;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -70,9 +70,12 @@ export function addColumnSql(table: string, f: FieldShape): string[] {
 }
 
 // Index names are left to PostgreSQL: table plus api_name can pass its 63-byte identifier limit.
+// Unique values are constraints checked at commit in batch commits (SET CONSTRAINTS ALL DEFERRED):
+// one UPDATE applies a batch's rows in no set order, and a row taking a value that a later row of
+// the batch gives up would otherwise fail when checked first.
 function indexSql(table: string, f: FieldShape): string[] {
   const indexed = quoteIdent(keyColumn(f) ?? f.apiName);
-  if (f.unique) return [`CREATE UNIQUE INDEX ON ${quoteIdent(table)} (${indexed})`];
+  if (f.unique) return [`ALTER TABLE ${quoteIdent(table)} ADD UNIQUE (${indexed}) DEFERRABLE INITIALLY IMMEDIATE`];
   // Lookup columns are indexed for reverse lookups; owner columns are not (few distinct values; as
   // on SQLite, an index on them would cost every bulk insert more than it saves).
   if (f.dataType === 'lookup') return [`CREATE INDEX ON ${quoteIdent(table)} (${quoteIdent(f.apiName)})`];
