@@ -107,26 +107,52 @@ function hasErrorOn(p: PreparedRow, field: string): boolean {
   return p.errors !== null && p.errors.some((e) => e.field === field);
 }
 
-/** Grows as rows are written: the flat columns a store binds without looking at each record. */
-class RowsBuilder {
-  readonly ids: string[] = [];
-  /**
-   * Grown by push, not allocated at its final size: an array made with holes stays "holey" in V8,
-   * and a holey array crosses to the writer thread twice as slowly (cloned key by key).
-   */
-  readonly values: (CellValue | undefined)[] = [];
+/**
+ * A packed array of `n` undefined slots, to be filled by index. An array grown by push is
+ * reallocated as it grows (about three times its final size allocated in all, a tenth of a large
+ * insert's allocation measured in bench/), and one made by `new Array(n)` has holes: it stays
+ * "holey" in V8, and a holey array crosses to the writer thread twice as slowly (cloned key by key).
+ */
+function packedSlots<T>(n: number): T[] {
+  while (BLANK.length < n) BLANK.push(undefined);
+  return BLANK.slice(0, n) as T[];
+}
+/** Grows to the largest size asked for, once. */
+const BLANK: undefined[] = [];
 
-  constructor(private readonly width: number) {}
+/** The flat columns a store binds without looking at each record, filled as rows are written. */
+class RowsBuilder {
+  readonly ids: string[];
+  readonly values: (CellValue | undefined)[];
+  private count = 0;
+
+  /** @param capacity the most rows the batch can write */
+  constructor(
+    private readonly width: number,
+    capacity: number,
+  ) {
+    this.ids = packedSlots(capacity);
+    this.values = packedSlots(capacity * width);
+  }
 
   /** Appends a row, returning its index. */
   add(id: string, values: readonly (CellValue | undefined)[]): number {
-    this.ids.push(id);
-    for (let c = 0; c < this.width; c++) this.values.push(values[c]);
-    return this.ids.length - 1;
+    const row = this.count++;
+    this.ids[row] = id;
+    const at = row * this.width;
+    for (let c = 0; c < this.width; c++) this.values[at + c] = values[c];
+    return row;
   }
 
   set(row: number, slot: number, v: CellValue): void {
     this.values[row * this.width + slot] = v;
+  }
+
+  /** The rows written, the unused slots cut off (which keeps the arrays packed). */
+  rows(): { ids: string[]; values: (CellValue | undefined)[] } {
+    this.ids.length = this.count;
+    this.values.length = this.count * this.width;
+    return { ids: this.ids, values: this.values };
   }
 }
 
@@ -219,9 +245,9 @@ export class BatchProcessor {
 
     const width = this.columns.length;
     const actor = this.plan.actor.id;
-    const outcomes: RowOutcome[] = [];
-    const inserts = new RowsBuilder(width);
-    const updates = new RowsBuilder(width);
+    const outcomes = packedSlots<RowOutcome>(prepared.length);
+    const inserts = new RowsBuilder(width, operation === 'update' ? 0 : prepared.length);
+    const updates = new RowsBuilder(width, operation === 'insert' ? 0 : prepared.length);
     const addedByKey = new Map<string, RecordKeys>();
     const touched = new Map<string, UniqueValues>();
     /** Record id → its row among this batch's inserts. */
@@ -231,9 +257,10 @@ export class BatchProcessor {
     const tracksRecords = operation !== 'insert';
     /** The current row's unique values as keys (normKey), by position in uniqueSlots: folded once. */
     const uniqueKeys: (string | null)[] = new Array(this.uniqueSlots.length).fill(null);
-    for (const p of prepared) {
+    for (let k = 0; k < prepared.length; k++) {
+      const p = prepared[k] as PreparedRow;
       if (p.refused !== null) {
-        outcomes.push({ status: 'SKIPPED', recordId: null, errors: [p.refused] });
+        outcomes[k] = { status: 'SKIPPED', recordId: null, errors: [p.refused] };
         continue;
       }
       const candidateId = ids[nextId++] as string;
@@ -279,7 +306,7 @@ export class BatchProcessor {
       }
 
       if (p.errors !== null) {
-        outcomes.push({ status: 'SKIPPED', recordId: null, errors: p.errors.length > 1 ? dedupe(p.errors) : p.errors });
+        outcomes[k] = { status: 'SKIPPED', recordId: null, errors: p.errors.length > 1 ? dedupe(p.errors) : p.errors };
         continue;
       }
       let unique: Record<string, string | null> | null = null;
@@ -310,7 +337,7 @@ export class BatchProcessor {
           insertedNow.set(recordId, row);
           touched.set(recordId, after);
         }
-        outcomes.push({ status: 'ADDED', recordId, errors: NO_ERRORS });
+        outcomes[k] = { status: 'ADDED', recordId, errors: NO_ERRORS };
       } else {
         // A record this batch inserts takes the update into its insert: stores apply a batch's
         // updates before its inserts (so a unique value an update frees is free for an insert).
@@ -318,7 +345,7 @@ export class BatchProcessor {
         if (row === undefined) updates.add(recordId, values);
         else for (let c = 0; c < width; c++) if (values[c] !== undefined) inserts.set(row, c, values[c] as CellValue);
         touched.set(recordId, after);
-        outcomes.push({ status: 'UPDATED', recordId, errors: NO_ERRORS });
+        outcomes[k] = { status: 'UPDATED', recordId, errors: NO_ERRORS };
       }
     }
     this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, touched, owners: taken.changes });
@@ -326,11 +353,10 @@ export class BatchProcessor {
     if (this.ownerSlot < 0) insertShared.Owner = actor;
     return {
       outcomes,
-      inserts: { columns: this.columns, ids: inserts.ids, values: inserts.values, shared: insertShared, keptKeys: [] },
+      inserts: { columns: this.columns, ...inserts.rows(), shared: insertShared, keptKeys: [] },
       updates: {
         columns: this.columns,
-        ids: updates.ids,
-        values: updates.values,
+        ...updates.rows(),
         shared: { Modified_Time: now, Modified_By: actor },
         // A row updates the record its find_by key matched: that key is the record's already.
         keptKeys: findBy !== null && findBy !== 'id' ? [findBy] : [],

@@ -24,16 +24,47 @@ export function resultHeaderLine(header: readonly string[], echoed: readonly num
   return Buffer.from(`${[...echoed.map((i) => header[i] ?? ''), 'STATUS', 'RECORD_ID', 'ERRORS'].map(cell).join(',')}\n`, 'utf8');
 }
 
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+/**
+ * A batch's result lines, written straight into one buffer: built as strings first, they were a
+ * sixth of an insert job's allocations (measured in bench/), all garbage once encoded.
+ */
 export function resultLines(rows: readonly (readonly string[])[], outcomes: readonly RowOutcome[], echoed: readonly number[]): Buffer {
-  let text = '';
+  let out = Buffer.allocUnsafe(Math.max(4096, outcomes.length * 96));
+  let at = 0;
+  /** Room for `bytes` more; a string of n UTF-16 units takes at most 3n bytes in UTF-8. */
+  const room = (bytes: number): void => {
+    if (at + bytes <= out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + bytes));
+    out.copy(bigger, 0, 0, at);
+    out = bigger;
+  };
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k] as RowOutcome;
     const raw = rows[k] ?? [];
-    let line = '';
-    for (const i of echoed) line += `${cell(raw[i] ?? '')},`;
-    text += `${line}${o.status},${o.recordId ?? ''},${o.errors.length ? cell(formatRowErrors(o.errors)) : ''}\n`;
+    for (const i of echoed) {
+      const text = cell(raw[i] ?? '');
+      room(text.length * 3 + 1);
+      at += out.write(text, at, 'utf8');
+      out[at++] = COMMA;
+    }
+    const id = o.recordId ?? '';
+    room(o.status.length + id.length + 3);
+    at += out.write(o.status, at, 'latin1');
+    out[at++] = COMMA;
+    at += out.write(id, at, 'latin1');
+    out[at++] = COMMA;
+    if (o.errors.length > 0) {
+      const errors = cell(formatRowErrors(o.errors));
+      room(errors.length * 3);
+      at += out.write(errors, at, 'utf8');
+    }
+    room(1);
+    out[at++] = NEWLINE;
   }
-  return Buffer.from(text, 'utf8');
+  return out.subarray(0, at);
 }
 
 export function resultEntryName(moduleApiName: string, csvName: string): string {

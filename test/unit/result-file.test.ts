@@ -101,3 +101,21 @@ describe('resultEntryName', () => {
     expect(resultEntryName('Leads', 'Fil2.csv')).toBe('Leads-Fil2.csv');
   });
 });
+
+describe('resultLines past its first buffer', () => {
+  it('writes long rows of any script whole, in order, however far they outgrow the first estimate', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => [`Ωmega ${'ş'.repeat(i * 7)}`, `"quoted", ${i}`, `😀${'x'.repeat(i)}`]);
+    const outcomes = rows.map((_, i): RowOutcome => (i % 3 === 0
+      ? { status: 'SKIPPED', recordId: null, errors: [{ code: 'INVALID_DATA', field: 'Émail' }] }
+      : added(`41508680000053${String(i).padStart(5, '0')}`)));
+    const quote = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const expected = rows
+      .map((r, i) => {
+        const o = outcomes[i] as RowOutcome;
+        return `${r.map(quote).join(',')},${o.status},${o.recordId ?? ''},${o.errors.length ? 'INVALID_DATA-Émail' : ''}\n`;
+      })
+      .join('');
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(300 * 96 * 2);
+    expect(resultLines(rows, outcomes, [0, 1, 2]).toString('utf8')).toBe(expected);
+  });
+});
