@@ -322,8 +322,11 @@ export class JobRunner {
           from = Math.min(skip, records.length);
           skip -= from;
         }
-        for (let k = from; k < records.length; k++) batch.push(records[k] as string[]);
-        if (batch.length >= this.o.batchSize) await flush();
+        // Flushed at exactly batchSize rows, wherever the reader's chunks happen to end.
+        for (let k = from; k < records.length; k++) {
+          batch.push(records[k] as string[]);
+          if (batch.length >= this.o.batchSize) await flush();
+        }
         mark = performance.now();
       }
       await flush();

@@ -12,7 +12,7 @@ const ctx = useImportServer({ worker: { concurrency: 2 } });
 const HEADER = ['Last_Name', 'Email', 'Company'];
 
 /**
- * Holds the next batch commit until `meanwhile` (another job, run to its end) has finished: that
+ * Holds the next commit of rows until `meanwhile` (another job, run to its end) has finished: that
  * job's records then land between the held job's lookups and its commit, as they may in production.
  */
 function holdNextCommit(meanwhile: () => Promise<unknown>): { done: Promise<void> } {
@@ -21,6 +21,8 @@ function holdNextCommit(meanwhile: () => Promise<unknown>): { done: Promise<void
   let release!: () => void;
   const done = new Promise<void>((r) => (release = r));
   store.commitBatch = async (batch: BatchCommit) => {
+    // The job's first commit holds only the result header: the rows' batch comes after its lookups.
+    if (batch.progress.rowsDone === 0) return original(batch);
     store.commitBatch = original;
     await meanwhile();
     release();
