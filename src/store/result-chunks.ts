@@ -12,18 +12,23 @@ export const RESULT_CHUNKS_PER_PAGE = 8;
 /**
  * A resource's result CSV from its chunks, read a page at a time (`page(from)`: the chunks at
  * byte `from` and after, in order). Chunks must follow each other exactly; a gap fails the stream.
+ * `done` runs once the stream ends, fails or is destroyed.
  */
-export function resultStream(page: (from: number) => Promise<readonly ResultChunk[]>): Readable {
+export function resultStream(page: (from: number) => Promise<readonly ResultChunk[]>, done: () => void = () => undefined): Readable {
   async function* bytes(): AsyncGenerator<Buffer> {
-    let next = 0;
-    for (;;) {
-      const chunks = await page(next);
-      if (chunks.length === 0) return;
-      for (const c of chunks) {
-        if (c.pos !== next) throw new Error(`result lines from byte ${next} are missing (the next kept ones start at byte ${c.pos})`);
-        yield Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-        next += c.data.byteLength;
+    try {
+      let next = 0;
+      for (;;) {
+        const chunks = await page(next);
+        if (chunks.length === 0) return;
+        for (const c of chunks) {
+          if (c.pos !== next) throw new Error(`result lines from byte ${next} are missing (the next kept ones start at byte ${c.pos})`);
+          yield Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+          next += c.data.byteLength;
+        }
       }
+    } finally {
+      done();
     }
   }
   return Readable.from(bytes(), { objectMode: false });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import type { ModuleDef } from '../../domain/metadata.js';
@@ -251,12 +252,21 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  /**
+   * Read on a connection of its own with a small page cache: through this one's, a large job's
+   * result pages filled the cache a job thread otherwise leaves empty (+8 MB of peak memory).
+   */
   readResult(jobId: string, resourceIndex: number): Readable {
-    return resultStream(async (from) =>
-      this.c
-        .sql('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?')
-        .all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[],
-    );
+    const db = new Database(this.file, { readonly: true, fileMustExist: true });
+    db.pragma('cache_size = -512');
+    const page = db.prepare('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?');
+    const close = (): void => {
+      if (db.open) db.close();
+    };
+    // Also on 'close': a stream destroyed before it was first read never runs its generator.
+    const stream = resultStream(async (from) => page.all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[], close);
+    stream.once('close', close);
+    return stream;
   }
 
   async finishResource(
