@@ -65,6 +65,18 @@ describe.each(backends)('$name', (backend) => {
     for (const batch of batches) expect([...batch].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))).toEqual(batch);
   });
 
+  it('allocates ids of any count, one or thousands, unique, ascending within each call, across two stores', async () => {
+    const counts = [1, 999, 2500, 1, 1000, 3, 1001, 7];
+    const batches = await Promise.all(counts.map((n, i) => (i % 2 === 0 ? a : b).allocateIds(n)));
+    expect(batches.map((batch) => batch.length)).toEqual(counts);
+    expect(new Set(batches.flat()).size).toBe(counts.reduce((x, y) => x + y, 0));
+    for (const batch of batches) expect([...batch].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))).toEqual(batch);
+    // Later calls of one store hand out later ids.
+    const [before] = (await a.allocateIds(1)) as [string];
+    const [after] = (await a.allocateIds(1)) as [string];
+    expect(BigInt(after) > BigInt(before)).toBe(true);
+  });
+
   it('hands each runnable job to exactly one of two concurrent claimers', async () => {
     const jobIds = await a.allocateIds(12);
     for (const [i, id] of jobIds.entries()) await a.createJob(aJob(org, id, new Date(Date.UTC(2024, 0, 1, 0, 0, i))));

@@ -96,6 +96,11 @@ const MIGRATIONS: readonly string[] = [
     END LOOP;
   END $$;
   `,
+  // Each nextval() reserves a block of 1,000 ids (id-allocator.ts ID_BLOCK): the next value is at
+  // least the last one plus 1,000, so blocks never overlap the ids handed out one by one before.
+  `
+  ALTER SEQUENCE id_counter INCREMENT BY 1000;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
