@@ -19,10 +19,11 @@ export interface ResourcePlan {
   readonly users: readonly User[];
   readonly moduleByName: (apiName: string) => ModuleDef | undefined;
   /**
-   * Insert jobs only: the store is not asked who holds each row's unique values. Only records of
-   * other jobs can hold them (this job's own rows are tracked here), and the store's unique indexes
-   * refuse such a value at commit (UniqueConflictError), after which the job redoes the batch
-   * without trusting them. Saves a query per unique field per batch, which nearly always finds nothing.
+   * Insert jobs only: the store is not asked who holds each row's unique values; only this job's
+   * uncommitted batches are consulted. A value that a stored record holds (another job's, or one
+   * this job committed earlier) is refused by the store's unique indexes at commit
+   * (UniqueConflictError), and the job reruns from its checkpoint without trusting them. Saves a
+   * query per unique field per batch, which in most imports finds nothing.
    */
   readonly trustUniqueIndexes: boolean;
 }

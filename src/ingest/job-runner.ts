@@ -28,7 +28,7 @@ interface ResourceContext {
   readonly file: NonNullable<Awaited<ReturnType<Store['getFile']>>>;
 }
 
-/** Passes over one resource that a taken unique value may cost before the job ends FAILED. */
+/** Passes in a row that a taken unique value may cost at one checkpoint before the job ends FAILED. */
 const MAX_CONFLICT_REDOS = 5;
 
 /** Thrown for a job that cannot go on (file gone or unreadable); the job ends FAILED. */
@@ -38,7 +38,7 @@ class JobFailure extends Error {}
 class JobPaused extends Error {}
 
 /** Where versions before result_chunks appended a resource's result lines (read once on resume). */
-const resultCsvKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
+const legacyResultKey = (jobId: string, index: number): string => `results/${jobId}/${index}.csv`;
 export const resultZipKey = (jobId: string): string => `results/${jobId}/${jobId}.zip`;
 
 /**
@@ -91,7 +91,10 @@ export class JobRunner {
 
     for (let i = 0; i < job.resources.length; i++) {
       const resource = job.resources[i] as Job['resources'][number];
-      if (resource.progress.status === 'COMPLETED') continue;
+      if (resource.progress.status === 'COMPLETED') {
+        await this.adoptLegacyLines(job, i, workerId, resource.progress);
+        continue;
+      }
       if (stopping?.aborted) throw new JobPaused(`resource ${i}`);
       const isLast = i === job.resources.length - 1;
       await store.startResource(job.id, workerId, i, encoding);
@@ -116,7 +119,7 @@ export class JobRunner {
           zipKey,
           job.resources.map((r, k) => ({
             name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
-            open: () => store.readResult(job.id, k),
+            open: () => store.readResult(job.id, k, r.progress.resultBytes),
           })),
         );
       } catch (e) {
@@ -173,12 +176,15 @@ export class JobRunner {
   ): Promise<ResourceProgress> {
     let from: ResourceProgress = { ...(job.resources[index] as Job['resources'][number]).progress, status: 'INPROGRESS', code: 'INPROGRESS' };
     let trustUniqueIndexes = job.operation === 'insert';
-    for (let attempt = 1; ; attempt++) {
+    /** Conflicts in a row at the same checkpoint: a pass that commits anything starts the count again. */
+    let stuck = 0;
+    for (;;) {
       const run = await this.runResourceFrom(job, index, ctx, workerId, stopping, from, trustUniqueIndexes);
       if (run.conflict === null) return run.progress;
-      // Past a few redos with lookups, other jobs keep taking this one's values, or a batch conflicts
-      // with itself: the job ends FAILED with what the store said.
-      if (attempt >= MAX_CONFLICT_REDOS) throw run.conflict;
+      stuck = run.progress.rowsDone > from.rowsDone ? 1 : stuck + 1;
+      // Other jobs keep taking this one's values at the same batch, or a batch conflicts with
+      // itself: the job ends FAILED with what the store said.
+      if (stuck >= MAX_CONFLICT_REDOS) throw run.conflict;
       this.o.log('info', `job ${job.id} resource ${index}: ${run.conflict.message}; redoing from row ${run.progress.rowsDone + 1} with lookups`);
       from = run.progress;
       trustUniqueIndexes = false;
@@ -244,13 +250,10 @@ export class JobRunner {
       };
       if (progress.resultBytes === 0) {
         await commitLines(resultHeaderLine(ctx.file.header, echoed));
+        // A file an earlier version began (its header) and no checkpoint counts.
+        await blobs.delete(legacyResultKey(job.id, index));
       } else {
-        const legacy = await this.legacyResultLines(job.id, index, progress.resultBytes);
-        if (legacy) {
-          progress = { ...progress, resultBytes: 0 };
-          await commitLines(legacy);
-          await blobs.delete(resultCsvKey(job.id, index));
-        }
+        await this.adoptLegacyLines(job, index, workerId, progress);
       }
 
       // Where a job's time goes, per phase, logged at its end (docs/performance.md reads these).
@@ -348,18 +351,25 @@ export class JobRunner {
   }
 
   /**
-   * The result lines a resource's checkpoint counts, from the file an earlier version appended
-   * them to (beside the store, not in it), or null when there is none: a job paused by that
-   * version resumes with its lines.
+   * Moves into the store the result lines that an earlier version appended to a file beside it
+   * (`results/<job>/<i>.csv`) and that the resource's checkpoint counts, so that a job paused by
+   * that version resumes and zips with them. One commit (the store cuts it into chunks), then the
+   * file goes; a crash in between commits the same bytes again, which changes nothing.
    */
-  private async legacyResultLines(jobId: string, index: number, resultBytes: number): Promise<Buffer | null> {
-    const key = resultCsvKey(jobId, index);
+  private async adoptLegacyLines(job: Job, index: number, workerId: string, progress: ResourceProgress): Promise<void> {
+    const key = legacyResultKey(job.id, index);
+    if (progress.resultBytes === 0) return;
     const size = await this.o.blobs.size(key);
-    if (size === null) return null;
-    if (size < resultBytes) throw new JobFailure(`${key} holds ${size} bytes, fewer than the ${resultBytes} its checkpoint counts`);
+    if (size === null) return;
+    if (size < progress.resultBytes) throw new JobFailure(`${key} holds ${size} bytes, fewer than the ${progress.resultBytes} its checkpoint counts`);
     const parts: Buffer[] = [];
-    for await (const part of this.o.blobs.createReadStream(key, { start: 0, end: resultBytes - 1 })) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+    for await (const part of this.o.blobs.createReadStream(key, { start: 0, end: progress.resultBytes - 1 })) parts.push(part as Buffer);
+    const { spec } = job.resources[index] as Job['resources'][number];
+    await this.o.store.commitBatch({
+      jobId: job.id, workerId, resourceIndex: index, moduleId: spec.moduleId, userId: job.createdBy.id,
+      inserts: NO_ROWS, updates: NO_ROWS, progress, resultLines: Buffer.concat(parts), leaseMs: this.o.leaseMs, now: new Date(),
+    });
+    await this.o.blobs.delete(key);
   }
 
   renderFinal(job: Job, timeZone: string): string {

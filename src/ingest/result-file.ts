@@ -81,8 +81,11 @@ export async function writeResultZip(
   const out = new PassThrough();
   // yazl listens to none of its inputs' errors: route them (a result CSV gone missing) into the
   // stream being written, so the write fails instead of the thread.
+  const sources: Readable[] = [];
   const fail = (e: Error): void => {
     out.destroy(e);
+    // yazl stops reading; the sources it has not finished would hold what they opened.
+    for (const s of sources) s.destroy();
   };
   const names = new Set<string>();
   for (const e of entries) {
@@ -90,6 +93,7 @@ export async function writeResultZip(
     for (let n = 2; names.has(name); n++) name = e.name.replace(/(\.csv)?$/i, `-${n}$1`);
     names.add(name);
     const source = e.open();
+    sources.push(source);
     source.on('error', fail);
     // Fastest deflate: a result CSV still shrinks several times, in a third of the default's time.
     zip.addReadStream(source, name, { compressionLevel: 1 });
@@ -97,6 +101,11 @@ export async function writeResultZip(
   zip.end();
   zip.outputStream.on('error', fail);
   zip.outputStream.pipe(out);
-  const { size } = await blobs.write(zipKey, out);
-  return size;
+  try {
+    const { size } = await blobs.write(zipKey, out);
+    return size;
+  } catch (e) {
+    for (const s of sources) s.destroy();
+    throw e;
+  }
 }

@@ -120,7 +120,8 @@ export interface BatchCommit {
    * The batch's lines of the resource's result CSV (a resource's first lines begin with its
    * header), kept at byte `progress.resultBytes - resultLines.length`: they commit with the
    * checkpoint that counts them, under the same lease, so no crash or stalled worker can leave a
-   * checkpoint and its lines apart. The same lines at the same place again are a no-op.
+   * checkpoint and its lines apart. The same lines at the same place again are a no-op. Stores
+   * keep them in pieces of at most RESULT_PIECE_BYTES (store/result-chunks.ts).
    */
   readonly resultLines: Uint8Array;
   readonly leaseMs: number;
@@ -256,9 +257,9 @@ export interface Store {
   commitBatch(batch: BatchCommit): Promise<void>;
   /**
    * A resource's result CSV as its committed batches wrote it, streamed in order; the stream fails
-   * if bytes are missing between them.
+   * if bytes are missing, between chunks or at the end (`bytes`: what the checkpoint counts).
    */
-  readResult(jobId: string, resourceIndex: number): Readable;
+  readResult(jobId: string, resourceIndex: number, bytes: number): Readable;
   /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
   finishResource(
     jobId: string,

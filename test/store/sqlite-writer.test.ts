@@ -65,7 +65,7 @@ it('carries result lines across the thread, and says which commits failed for a 
   const lines = Buffer.from('Last_Name,STATUS\nLead 0,ADDED\nLead 1,ADDED\n');
   await committing.commitBatch({ ...first, resultLines: lines, progress: { ...first.progress, resultBytes: lines.length } });
   const read: Buffer[] = [];
-  for await (const part of other.readResult(jobId, 0)) read.push(part as Buffer);
+  for await (const part of other.readResult(jobId, 0, lines.length)) read.push(part as Buffer);
   expect(Buffer.concat(read).toString()).toBe(lines.toString());
   // Another writer's records took the values first: the job redoes its batch, it does not fail.
   const again = await aBatch(committing, org, jobId, 'worker-a', 2);

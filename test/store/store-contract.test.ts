@@ -130,16 +130,20 @@ describe.each(backends)('$name', (backend) => {
     // Refused for a taken unique value, and for a lost lease: their lines are not kept either.
     await expect(a.commitBatch(await batchWith(a, 'worker-a', 'C,ADDED\n', 41, 'lines33@example.com'))).rejects.toBeInstanceOf(UniqueConflictError);
     await expect(a.commitBatch(await batchWith(a, 'worker-b', 'D,ADDED\n', 41))).rejects.toBeInstanceOf(LeaseLostError);
-    await a.commitBatch(await batchWith(a, 'worker-a', `${'é'.repeat(200_000)}\n`, 33 + 400_001));
-    const read = async (store: Store): Promise<string> => {
+    // More than one chunk row holds (RESULT_PIECE_BYTES): kept in pieces, read back whole.
+    const long = `${'é'.repeat(2_100_000)}\n`;
+    await a.commitBatch(await batchWith(a, 'worker-a', long, 33 + Buffer.byteLength(long)));
+    const read = async (store: Store, bytes: number): Promise<string> => {
       const parts: Buffer[] = [];
-      for await (const part of store.readResult(jobId, 0)) parts.push(part as Buffer);
+      for await (const part of store.readResult(jobId, 0, bytes)) parts.push(part as Buffer);
       return Buffer.concat(parts).toString('utf8');
     };
-    expect(await read(b)).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${'é'.repeat(200_000)}\n`);
+    const all = 33 + Buffer.byteLength(long);
+    expect(await read(b, all)).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${long}`);
+    await expect(read(b, all + 1)).rejects.toThrow(`result lines from byte ${all} are missing (the checkpoint counts ${all + 1})`);
 
     await a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, { status: 'COMPLETED', resultKey: `results/${jobId}.zip`, failure: null, at: new Date(), callback: null });
-    expect(await read(b)).toBe('');
+    expect(await read(b, 0)).toBe('');
   });
 
   it('fails a result read at bytes its chunks do not hold', async () => {
@@ -150,7 +154,7 @@ describe.each(backends)('$name', (backend) => {
     await a.commitBatch({ ...batch, resultLines: new TextEncoder().encode('B,ADDED\n'), progress: { ...batch.progress, resultBytes: 33 } });
     const parts: Buffer[] = [];
     await expect(async () => {
-      for await (const part of a.readResult(jobId, 0)) parts.push(part as Buffer);
+      for await (const part of a.readResult(jobId, 0, 33)) parts.push(part as Buffer);
     }).rejects.toThrow('result lines from byte 0 are missing (the next kept ones start at byte 25)');
   });
 

@@ -2,7 +2,10 @@ import Database from 'better-sqlite3';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { leadsCsv, manyLeads } from '../support/builders.js';
+import { unzipEntries, zipCsv } from '../support/zip.js';
 import { apiOf, startServe, startWorker, type BulkwrightProcess, type Serve } from './bulkwright-processes.js';
 import { checkpointOf, countLeads, createLeadsJob, expectRanOnce, fileOf, waitForProgress } from './job-checks.js';
 
@@ -102,6 +105,47 @@ describe('serve on SQLite after an upgrade', () => {
     await expectRanOnce(api, jobId, rows);
     expect(await countLeads({ dataDir }, api.server.orgId)).toBe(rows);
     await expect(stat(path.join(dataDir, 'blobs', 'results', jobId, '0.csv'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('zips the lines of a resource that version had finished, and of the one it was in', async () => {
+    const first = await serve();
+    const firstApi = await apiOf(dataDir, first.baseUrl);
+    const upload = async (n: number, start: number): Promise<string> =>
+      firstApi.uploadFileId(await zipCsv('leads.csv', leadsCsv(['Last_Name', 'Email'], manyLeads(n, undefined, start))));
+    const resource = (fileId: string) => ({
+      type: 'data', module: { api_name: 'Leads' }, file_id: fileId, field_mappings: [{ api_name: 'Last_Name', index: 0 }, { api_name: 'Email', index: 1 }],
+    });
+    const jobId = await firstApi.createJobId({ operation: 'insert', resource: [resource(await upload(20_000, 0)), resource(await upload(150_000, 20_000))] });
+    for (;;) {
+      const job = (await firstApi.getJob(jobId)).json as { status: string; resource: { file: { total_count?: number } }[] };
+      const second = job.resource[1]?.file.total_count ?? 0;
+      if (second >= 15_000) break;
+      expect(['ADDED', 'INPROGRESS']).toContain(job.status);
+      await sleep(20);
+    }
+    await first.process.kill('SIGKILL');
+    const db = new Database(path.join(dataDir, 'bulkwright.db'));
+    try {
+      for (const idx of [0, 1]) {
+        const chunks = db.prepare('SELECT data FROM result_chunks WHERE job_id = ? AND idx = ? ORDER BY pos').all(jobId, idx) as { data: Buffer }[];
+        await mkdir(path.join(dataDir, 'blobs', 'results', jobId), { recursive: true });
+        await writeFile(path.join(dataDir, 'blobs', 'results', jobId, `${idx}.csv`), Buffer.concat(chunks.map((c) => c.data)));
+      }
+      db.prepare('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
+    } finally {
+      db.close();
+    }
+
+    const second = await serve();
+    const api = await apiOf(dataDir, second.baseUrl);
+    const job = await api.waitForJob(jobId, 120_000);
+    expect(job.status).toBe('COMPLETED');
+    const dl = await api.download((job.result as { download_url: string }).download_url);
+    const csvs = [...(await unzipEntries(dl.body)).values()].map((b) => b.toString('utf8').split('\n'));
+    expect(csvs.map((lines) => lines.length - 2)).toEqual([20_000, 150_000]);
+    expect(csvs.map((lines) => [lines[1]?.split(',')[0], lines.at(-2)?.split(',')[0]])).toEqual([['Lead 0', 'Lead 19999'], ['Lead 20000', 'Lead 169999']]);
+    expect(await countLeads({ dataDir }, api.server.orgId)).toBe(170_000);
+    for (const idx of [0, 1]) await expect(stat(path.join(dataDir, 'blobs', 'results', jobId, `${idx}.csv`))).rejects.toThrow(/ENOENT/);
   });
 });
 

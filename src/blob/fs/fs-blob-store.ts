@@ -18,7 +18,7 @@ export class FsBlobStore implements BlobStore {
 
   async write(key: string, source: Readable, maxBytes = Number.MAX_SAFE_INTEGER): Promise<BlobWriteResult> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
+    const created = await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${Date.now()}.part`;
     const hash = createHash('sha256');
     let size = 0;
@@ -35,7 +35,12 @@ export class FsBlobStore implements BlobStore {
       // The content is on disk before a name (and a row of the store) points at it.
       await syncFile(temp);
       await rename(temp, target);
-      await syncFile(path.dirname(target));
+      // The new name, and each directory made for it, in the directory that holds it.
+      for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+        await syncFile(dir);
+        if (created === undefined || dir === created || dir === this.root || dir === path.dirname(dir)) break;
+      }
+      if (created !== undefined) await syncFile(path.dirname(created));
     } catch (e) {
       await rm(temp, { force: true });
       throw e;

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
-import { RESULT_CHUNKS_PER_PAGE, resultStream } from '../result-chunks.js';
+import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream } from '../result-chunks.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
@@ -119,9 +119,9 @@ export class PgJobQueue {
         await table.update(c, b.updates);
         await table.insert(c, b.inserts);
         await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
-        if (b.resultLines.byteLength > 0) {
+        for (const piece of resultPieces(b.resultLines, b.progress.resultBytes)) {
           await c.query('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-            b.jobId, b.resourceIndex, b.progress.resultBytes - b.resultLines.byteLength, Buffer.from(b.resultLines.buffer, b.resultLines.byteOffset, b.resultLines.byteLength),
+            b.jobId, b.resourceIndex, piece.pos, Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength),
           ]);
         }
       });
@@ -149,14 +149,14 @@ export class PgJobQueue {
     });
   }
 
-  readResult(jobId: string, resourceIndex: number): Readable {
+  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
     return resultStream(async (from) => {
       const { rows } = await this.pool.query<{ pos: string; data: Buffer }>(
         'SELECT pos, data FROM result_chunks WHERE job_id = $1 AND idx = $2 AND pos >= $3 ORDER BY pos LIMIT $4',
         [jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE],
       );
       return rows.map((r) => ({ pos: Number(r.pos), data: r.data }));
-    });
+    }, bytes);
   }
 
   private async withResources(db: Queryable, jobs: readonly Row[]): Promise<Job[]> {

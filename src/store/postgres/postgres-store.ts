@@ -218,8 +218,8 @@ export class PostgresStore implements Store {
     return this.jobs.commitBatch(batch);
   }
 
-  readResult(jobId: string, resourceIndex: number): Readable {
-    return this.jobs.readResult(jobId, resourceIndex);
+  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
+    return this.jobs.readResult(jobId, resourceIndex, bytes);
   }
 
   finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {

@@ -26,7 +26,7 @@ import {
   type User,
 } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
-import { RESULT_CHUNKS_PER_PAGE, resultStream, type ResultChunk } from '../result-chunks.js';
+import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
@@ -244,11 +244,8 @@ export class SqliteStore implements Store {
       table.update(b.updates);
       table.insert(b.inserts);
       this.writeProgress(b.jobId, b.resourceIndex, b.progress);
-      if (b.resultLines.byteLength > 0) {
-        this.c
-          .sql('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(b.jobId, b.resourceIndex, b.progress.resultBytes - b.resultLines.byteLength, b.resultLines);
-      }
+      const insertChunk = this.c.sql('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const c of resultPieces(b.resultLines, b.progress.resultBytes)) insertChunk.run(b.jobId, b.resourceIndex, c.pos, c.data);
     }).immediate();
   }
 
@@ -256,15 +253,22 @@ export class SqliteStore implements Store {
    * Read on a connection of its own with a small page cache: through this one's, a large job's
    * result pages filled the cache a job thread otherwise leaves empty (+8 MB of peak memory).
    */
-  readResult(jobId: string, resourceIndex: number): Readable {
-    const db = new Database(this.file, { readonly: true, fileMustExist: true });
-    db.pragma('cache_size = -512');
-    const page = db.prepare('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?');
-    const close = (): void => {
-      if (db.open) db.close();
+  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
+    // Opened at the first read, so that a stream never read holds no connection.
+    let db: Database.Database | null = null;
+    const page = async (from: number): Promise<ResultChunk[]> => {
+      if (!db) {
+        db = new Database(this.file, { readonly: true, fileMustExist: true });
+        db.pragma('cache_size = -512');
+      }
+      return db
+        .prepare('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?')
+        .all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[];
     };
-    // Also on 'close': a stream destroyed before it was first read never runs its generator.
-    const stream = resultStream(async (from) => page.all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[], close);
+    const close = (): void => {
+      if (db?.open) db.close();
+    };
+    const stream = resultStream(page, bytes, close);
     stream.once('close', close);
     return stream;
   }

@@ -1,0 +1,63 @@
+/**
+ * How often a job reruns a resource from its checkpoint when the store refuses a batch for a taken
+ * unique value (UniqueConflictError): as often as it moves on, and only a few times in a row at
+ * one checkpoint. The refusals are injected in front of the real store.
+ */
+import { expect, it } from 'vitest';
+import { UniqueConflictError, type BatchCommit } from '../../src/ports/store.js';
+import { byPosition, csvText, fileCounts, jobBody } from '../support/import-run.js';
+import { useImportServer } from '../support/import-server.js';
+
+const ctx = useImportServer({ worker: { batchSize: 500 } });
+const HEADER = ['Last_Name', 'Email'];
+
+async function withRefusals<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
+  const { store } = ctx.server.bw;
+  const { commitBatch } = store;
+  store.commitBatch = async (batch: BatchCommit) => {
+    if (refuse(batch)) throw new UniqueConflictError('injected');
+    return commitBatch.call(store, batch);
+  };
+  try {
+    return await run();
+  } finally {
+    store.commitBatch = commitBatch;
+  }
+}
+
+it('finishes a job whose every batch is refused once, each rerun moving on', async () => {
+  const refused = new Set<number>();
+  const rows = Array.from({ length: 3500 }, (_, i) => [`Row ${i}`, `redo-${i}@moving.example`]);
+  const before = await ctx.server.countRecords('Leads');
+  const out = await withRefusals(
+    (batch) => {
+      if (batch.progress.rowsDone === 0 || refused.has(batch.progress.rowsDone)) return false;
+      refused.add(batch.progress.rowsDone);
+      return true;
+    },
+    () => ctx.importer.importCsv(csvText(HEADER, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...HEADER))),
+  );
+  expect(refused.size).toBe(7);
+  expect(out.rows.map((r) => r.Last_Name)).toEqual(rows.map((r) => r[0]));
+  expect(new Set(out.rows.map((r) => r.STATUS))).toEqual(new Set(['ADDED']));
+  expect(fileCounts(out.job)).toMatchObject({ added_count: 3500, skipped_count: 0, total_count: 3500 });
+  expect(await ctx.server.countRecords('Leads')).toBe(before + 3500);
+});
+
+it('fails a job refused five times in a row at one checkpoint, keeping what it committed before', async () => {
+  const rows = Array.from({ length: 1200 }, (_, i) => [`Row ${i}`, `stuck-${i}@stuck.example`]);
+  const before = await ctx.server.countRecords('Leads');
+  let refusals = 0;
+  const job = await withRefusals(
+    (batch) => batch.progress.rowsDone > 500 && ++refusals > 0,
+    async () => {
+      const fileId = await ctx.importer.upload(csvText(HEADER, rows));
+      const jobId = await ctx.importer.api.createJobId(jobBody('insert', 'Leads', fileId, byPosition(...HEADER)));
+      return ctx.importer.api.waitForJob(jobId);
+    },
+  );
+  expect(job.status).toBe('FAILED');
+  expect(refusals).toBe(5);
+  expect(fileCounts(job)).toMatchObject({ added_count: 500, total_count: 500 });
+  expect(await ctx.server.countRecords('Leads')).toBe(before + 500);
+});
