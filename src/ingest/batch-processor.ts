@@ -110,9 +110,10 @@ function hasErrorOn(p: PreparedRow, field: string): boolean {
 
 /**
  * A packed array of `n` undefined slots, to be filled by index. An array grown by push is
- * reallocated as it grows (about three times its final size allocated in all, a tenth of a large
- * insert's allocation measured in bench/), and one made by `new Array(n)` has holes: it stays
- * "holey" in V8, and a holey array crosses to the writer thread twice as slowly (cloned key by key).
+ * reallocated as it grows (about three times its final size allocated in all), and one made by
+ * `new Array(n)` has holes: it stays "holey" in V8, and a holey array crosses to the writer
+ * thread twice as slowly (cloned key by key). Keep `n` under 16,000: a larger array is a V8
+ * large object, ~30 times slower to allocate (0.64 ms for 20,000 slots, measured).
  */
 function packedSlots<T>(n: number): T[] {
   while (BLANK.length < n) BLANK.push(undefined);
@@ -121,10 +122,11 @@ function packedSlots<T>(n: number): T[] {
 /** Grows to the largest size asked for, once. */
 const BLANK: undefined[] = [];
 
-/** The flat columns a store binds without looking at each record, filled as rows are written. */
+/** The columns a store binds without looking at each record, filled as rows are written. */
 class RowsBuilder {
   readonly ids: string[];
-  readonly values: (CellValue | undefined)[];
+  /** By column (RecordRows.values). */
+  readonly values: (CellValue | undefined)[][];
   private count = 0;
 
   /** @param capacity the most rows the batch can write */
@@ -133,26 +135,26 @@ class RowsBuilder {
     capacity: number,
   ) {
     this.ids = packedSlots(capacity);
-    this.values = packedSlots(capacity * width);
+    this.values = [];
+    for (let c = 0; c < width; c++) this.values.push(packedSlots<CellValue | undefined>(capacity));
   }
 
   /** Appends a row, returning its index. */
   add(id: string, values: readonly (CellValue | undefined)[]): number {
     const row = this.count++;
     this.ids[row] = id;
-    const at = row * this.width;
-    for (let c = 0; c < this.width; c++) this.values[at + c] = values[c];
+    for (let c = 0; c < this.width; c++) (this.values[c] as (CellValue | undefined)[])[row] = values[c];
     return row;
   }
 
   set(row: number, slot: number, v: CellValue): void {
-    this.values[row * this.width + slot] = v;
+    (this.values[slot] as (CellValue | undefined)[])[row] = v;
   }
 
   /** The rows written, the unused slots cut off (which keeps the arrays packed). */
-  rows(): { ids: string[]; values: (CellValue | undefined)[] } {
+  rows(): { ids: string[]; values: (CellValue | undefined)[][] } {
     this.ids.length = this.count;
-    this.values.length = this.count * this.width;
+    for (const column of this.values) column.length = this.count;
     return { ids: this.ids, values: this.values };
   }
 }

@@ -9,16 +9,20 @@ import type { RecordKeys, RecordRows } from '../ports/store.js';
  */
 export function givenMask(rows: RecordRows, r: number): string {
   const w = rows.columns.length;
-  const at = r * w;
   let c = 0;
-  while (c < w && rows.values[at + c] !== undefined) c++;
+  while (c < w && cell(rows, c, r) !== undefined) c++;
   if (c === w) return ALL_GIVEN;
   let mask = '1'.repeat(c);
-  for (; c < w; c++) mask += rows.values[at + c] === undefined ? '0' : '1';
+  for (; c < w; c++) mask += cell(rows, c, r) === undefined ? '0' : '1';
   return mask;
 }
 
 export const ALL_GIVEN = '';
+
+/** Row r's value of columns[c]. */
+export function cell(rows: RecordRows, c: number, r: number): CellValue | undefined {
+  return (rows.values[c] as readonly (CellValue | undefined)[])[r];
+}
 
 /** The indexes of the columns a mask from givenMask says are given. */
 export function givenColumns(mask: string, width: number): number[] {

@@ -87,7 +87,7 @@ export function recordRows(records: readonly PlainRecord[], shared: Record<strin
   return {
     columns,
     ids: records.map((r) => r.id),
-    values: records.flatMap((r) => columns.map((c) => (c in r.values ? r.values[c] : undefined))),
+    values: columns.map((c) => records.map((r) => (c in r.values ? r.values[c] : undefined))),
     shared,
     keptKeys,
   };

@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
+import { cell, givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { criteriaSql } from './record-criteria.js';
 import {
@@ -57,10 +57,9 @@ export class PgRecordTable {
     const sharedText = sharedNames.map((k) => `\t${copyField(rows.shared[k])}`).join('');
     const lines: string[] = new Array(count);
     for (let r = 0; r < count; r++) {
-      const from = r * w;
       let line = (rows.ids[r] as string) + sharedText;
-      for (let c = 0; c < w; c++) line += `\t${copyField(rows.values[from + c])}`;
-      for (const c of keyed) line += `\t${copyField(keyValue(rows.values[from + c]))}`;
+      for (let c = 0; c < w; c++) line += `\t${copyField(cell(rows, c, r))}`;
+      for (const c of keyed) line += `\t${copyField(keyValue(cell(rows, c, r)))}`;
       lines[r] = line;
     }
     const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
@@ -93,10 +92,9 @@ export class PgRecordTable {
   }
 
   private async updateGroup(client: Queryable, rows: RecordRows, given: readonly number[], group: readonly number[]): Promise<void> {
-    const w = rows.columns.length;
     const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys).filter((c) => given.includes(c));
-    const cellsOf = (c: number): unknown[] => group.map((r) => rows.values[r * w + c] ?? null);
-    const arrays: unknown[] = [group.map((r) => rows.ids[r]), ...given.map(cellsOf), ...keyed.map((c) => group.map((r) => keyValue(rows.values[r * w + c])))];
+    const cellsOf = (c: number): unknown[] => group.map((r) => cell(rows, c, r) ?? null);
+    const arrays: unknown[] = [group.map((r) => rows.ids[r]), ...given.map(cellsOf), ...keyed.map((c) => group.map((r) => keyValue(cell(rows, c, r))))];
     const casts = [
       '$1::bigint[]',
       ...given.map((c, i) => `$${i + 2}::${this.typeOf(rows.columns[c] as string).toLowerCase()}[]`),

@@ -4,7 +4,7 @@ import type { CellValue } from '../../domain/coercion.js';
 import type { Criteria } from '../../domain/criteria.js';
 import { foldKey, type DataType, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
+import { cell, givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
 
 const ROWS_PER_INSERT = 50;
 const FIND_CHUNK = 1000;
@@ -153,9 +153,8 @@ export class RecordTable {
       // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
       // BigInt is made per row.
       params[at] = rows.ids[r] as string;
-      const from = r * w;
-      for (let c = 0; c < w; c++) params[at + 1 + c] = toSql(rows.values[from + c]);
-      for (let k = 0; k < keyed.length; k++) params[at + 1 + w + k] = keyValue(rows.values[from + (keyed[k] as number)]);
+      for (let c = 0; c < w; c++) params[at + 1 + c] = toSql(cell(rows, c, r));
+      for (let k = 0; k < keyed.length; k++) params[at + 1 + w + k] = keyValue(cell(rows, keyed[k] as number, r));
     };
     let r = 0;
     if (count >= ROWS_PER_INSERT) {
@@ -218,9 +217,8 @@ export class RecordTable {
         plans.set(mask, plan);
       }
       const { given, keyed, params } = plan;
-      const from = r * w;
-      for (let i = 0; i < given.length; i++) params[i] = toSql(rows.values[from + (given[i] as number)]);
-      for (let k = 0; k < keyed.length; k++) params[given.length + k] = keyValue(rows.values[from + (keyed[k] as number)]);
+      for (let i = 0; i < given.length; i++) params[i] = toSql(cell(rows, given[i] as number, r));
+      for (let k = 0; k < keyed.length; k++) params[given.length + k] = keyValue(cell(rows, keyed[k] as number, r));
       params[given.length + keyed.length] = rows.ids[r] as string;
       plan.stmt.run(params, shared);
     }
