@@ -15,6 +15,9 @@ import {
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
 
+/** COPY lines encoded at a time: ~200 lines of a few hundred characters stay a small string. */
+const COPY_PIECE_LINES = 200;
+
 /** Reads and writes one module's records in its typed table `rec_<module_id>`. */
 export class PgRecordTable {
   private readonly table: string;
@@ -55,15 +58,23 @@ export class PgRecordTable {
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
     // The shared cells are the same text on every line: rendered once.
     const sharedText = sharedNames.map((k) => `\t${copyField(rows.shared[k])}`).join('');
-    const lines: string[] = new Array(count);
+    // Encoded COPY_PIECE_LINES lines at a time: the whole batch's text as one string was a V8
+    // large object (docs/performance.md), slow to allocate and freed only by full collections.
+    const pieces: Buffer[] = [];
+    let text = '';
     for (let r = 0; r < count; r++) {
       let line = (rows.ids[r] as string) + sharedText;
       for (let c = 0; c < w; c++) line += `\t${copyField(cell(rows, c, r))}`;
       for (const c of keyed) line += `\t${copyField(keyValue(cell(rows, c, r)))}`;
-      lines[r] = line;
+      text += `${line}\n`;
+      if ((r + 1) % COPY_PIECE_LINES === 0) {
+        pieces.push(Buffer.from(text, 'utf8'));
+        text = '';
+      }
     }
+    if (text !== '') pieces.push(Buffer.from(text, 'utf8'));
     const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
-    await pipeline(Readable.from([Buffer.from(`${lines.join('\n')}\n`, 'utf8')]), copy);
+    await pipeline(Readable.from(pieces), copy);
   }
 
   /**
