@@ -238,18 +238,11 @@ export class JobRunner {
       const entry = zip.entries.find((e) => isCsvName(e.name) && (e.name.split('/').pop() ?? e.name) === ctx.file.csvName);
       if (!entry) throw new JobFailure(`${ctx.file.csvName} is missing from the uploaded zip`);
       const echoed = echoedColumns(spec.mappings);
-      // Lines that go before the first batch's, committed on their own so that a rerun commits
-      // the same bytes at the same place (a no-op) rather than another batch's.
-      const commitLines = async (lines: Buffer): Promise<void> => {
-        progress = { ...progress, resultBytes: progress.resultBytes + lines.length };
-        await store.commitBatch({
-          jobId: job.id, workerId, resourceIndex: index, moduleId: module.id, userId: actor.id,
-          inserts: NO_ROWS, updates: NO_ROWS, progress, resultLines: lines, leaseMs: this.o.leaseMs, now: new Date(),
-        });
-        committedProgress = progress;
-      };
       if (progress.resultBytes === 0) {
-        await commitLines(resultHeaderLine(ctx.file.header, echoed));
+        const header = resultHeaderLine(ctx.file.header, echoed);
+        progress = { ...progress, resultBytes: header.length };
+        await this.commitLinesAlone(job, index, workerId, progress, header);
+        committedProgress = progress;
         // A file an earlier version began (its header) and no checkpoint counts.
         await blobs.delete(legacyResultKey(job.id, index));
       } else {
@@ -364,12 +357,21 @@ export class JobRunner {
     if (size < progress.resultBytes) throw new JobFailure(`${key} holds ${size} bytes, fewer than the ${progress.resultBytes} its checkpoint counts`);
     const parts: Buffer[] = [];
     for await (const part of this.o.blobs.createReadStream(key, { start: 0, end: progress.resultBytes - 1 })) parts.push(part as Buffer);
+    await this.commitLinesAlone(job, index, workerId, progress, Buffer.concat(parts));
+    await this.o.blobs.delete(key);
+  }
+
+  /**
+   * Result lines that go before any batch's (a header, an earlier version's lines), committed on
+   * their own so that a rerun commits the same bytes at the same place, a no-op, rather than
+   * another batch's. `progress` already counts them.
+   */
+  private async commitLinesAlone(job: Job, index: number, workerId: string, progress: ResourceProgress, lines: Buffer): Promise<void> {
     const { spec } = job.resources[index] as Job['resources'][number];
     await this.o.store.commitBatch({
       jobId: job.id, workerId, resourceIndex: index, moduleId: spec.moduleId, userId: job.createdBy.id,
-      inserts: NO_ROWS, updates: NO_ROWS, progress, resultLines: Buffer.concat(parts), leaseMs: this.o.leaseMs, now: new Date(),
+      inserts: NO_ROWS, updates: NO_ROWS, progress, resultLines: lines, leaseMs: this.o.leaseMs, now: new Date(),
     });
-    await this.o.blobs.delete(key);
   }
 
   renderFinal(job: Job, timeZone: string): string {
