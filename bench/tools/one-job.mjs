@@ -1,0 +1,34 @@
+// Runs jobs on one fresh server and prints rows/s and peak RSS for each: quicker than `npm run bench`
+// for comparing two builds (alternate runs of each: this VM's speed drifts within minutes).
+//   ROWS=1000000 OPS=insert,upsert [PG=postgres://…/db] [ARGS="--flag …"] node bench/tools/one-job.mjs
+// Needs bench/.work/leads-<ROWS>.zip (npm run bench makes it). Jobs are timed from the upload to the
+// arrival of their callback, as in the bench.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { BenchApi, CallbackClock } from '../bench-api.mjs';
+import { startServer } from '../server-process.mjs';
+
+const rows = Number(process.env.ROWS ?? 1_000_000);
+const zip = new URL(`../.work/leads-${rows}.zip`, import.meta.url).pathname;
+if (!existsSync(zip)) {
+  console.error(`${zip} is missing: run npm run bench once (it caches its files in bench/.work/)`);
+  process.exit(2);
+}
+const clock = await new CallbackClock().start();
+const server = await startServer({ databaseUrl: process.env.PG ?? null, extraArgs: (process.env.ARGS ?? '').split(' ').filter(Boolean) });
+try {
+  const api = new BenchApi(server);
+  let n = 0;
+  for (const op of (process.env.OPS ?? 'insert').split(',')) {
+    execFileSync('sync');
+    const t0 = performance.now();
+    const fileId = await api.upload(zip);
+    const tag = `${op}-${++n}`;
+    const jobId = await api.createJob(fileId, op, clock.urlFor(tag));
+    const { job, endedAt } = await api.waitForJob(jobId, 1, clock.arrival(tag));
+    console.log(`${op} ${job.status} ${Math.round(rows / ((endedAt - t0) / 1000))} rows/s, peak ${Math.round(server.memory().peakMB)} MB`);
+  }
+} finally {
+  await server.stop();
+  clock.stop();
+}
