@@ -37,6 +37,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // Shutting down must not wait for clients that keep a connection open.
     forceCloseConnections: true,
     genReqId: () => crypto.randomUUID(),
+    // A path Fastify cannot decode (`/%zz`) is refused before routing and hooks: answered as any
+    // unknown path is, not with Fastify's own error body.
+    frameworkErrors: (error, _request, reply) => {
+      reply.headers(STANDARD_HEADERS);
+      sendError(reply, error.code === 'FST_ERR_BAD_URL' ? Errors.invalidUrlPattern() : Errors.internal());
+    },
   });
 
   // Create-job bodies are JSON whatever their Content-Type (CONTRACT.md), so every non-multipart

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SetupService } from '../../src/services/setup-service.js';
 import { expectZohoHeaders, RawApi, type HttpAnswer } from '../support/api-client.js';
@@ -53,6 +54,27 @@ describe('routing', () => {
       const r = await fetch(`${server.baseUrl}/crm/bulk/v2.1/writ/4150868000005350003`, { headers: api.auth() });
       return { status: r.status, headers: r.headers, text: '', json: (await r.json()) as Record<string, unknown> };
     });
+    expectError(res, 404, 'INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
+  });
+
+  it('answers a path that cannot be decoded with INVALID_URL_PATTERN and Zoho\'s headers, not a framework error', async () => {
+    const res = await refused(
+      () =>
+        new Promise<HttpAnswer>((resolve, reject) => {
+          const url = new URL(server.baseUrl);
+          const req = request({ host: url.hostname, port: url.port, path: '/crm/bulk/v2.1/write/%zz', headers: api.auth() }, (r) => {
+            let text = '';
+            r.setEncoding('utf8');
+            r.on('data', (c: string) => (text += c));
+            r.on('end', () => {
+              const headers = new Headers(Object.entries(r.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+              resolve({ status: r.statusCode ?? 0, headers, text, json: JSON.parse(text) as Record<string, unknown> });
+            });
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    );
     expectError(res, 404, 'INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
   });
 
