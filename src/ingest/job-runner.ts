@@ -238,15 +238,12 @@ export class JobRunner {
       const entry = zip.entries.find((e) => isCsvName(e.name) && (e.name.split('/').pop() ?? e.name) === ctx.file.csvName);
       if (!entry) throw new JobFailure(`${ctx.file.csvName} is missing from the uploaded zip`);
       const echoed = echoedColumns(spec.mappings);
+      await this.adoptLegacyLines(job, index, workerId, progress);
       if (progress.resultBytes === 0) {
         const header = resultHeaderLine(ctx.file.header, echoed);
         progress = { ...progress, resultBytes: header.length };
         await this.commitLinesAlone(job, index, workerId, progress, header);
         committedProgress = progress;
-        // A file an earlier version began (its header) and no checkpoint counts.
-        await blobs.delete(legacyResultKey(job.id, index));
-      } else {
-        await this.adoptLegacyLines(job, index, workerId, progress);
       }
 
       // Where a job's time goes, per phase, logged at its end (docs/performance.md reads these).
@@ -333,8 +330,8 @@ export class JobRunner {
       return { progress: { ...progress, status: 'COMPLETED', code: 'COMPLETED' }, conflict: null };
     } catch (e) {
       if (!(e instanceof UniqueConflictError)) throw e;
-      // The batches after the checkpoint are undone: their rows are read again, their result lines
-      // cut off when the appender reopens at the checkpoint's size.
+      // The batches after the checkpoint are undone, their result lines with them (they commit
+      // together): the next pass reads their rows again.
       return { progress: committedProgress, conflict: e };
     } finally {
       // A failed batch must not leave a commit running behind the job's end.
@@ -347,13 +344,17 @@ export class JobRunner {
    * Moves into the store the result lines that an earlier version appended to a file beside it
    * (`results/<job>/<i>.csv`) and that the resource's checkpoint counts, so that a job paused by
    * that version resumes and zips with them. One commit (the store cuts it into chunks), then the
-   * file goes; a crash in between commits the same bytes again, which changes nothing.
+   * file goes; a crash in between commits the same bytes again, which changes nothing. A file no
+   * checkpoint counts (only its header was written) just goes.
    */
   private async adoptLegacyLines(job: Job, index: number, workerId: string, progress: ResourceProgress): Promise<void> {
     const key = legacyResultKey(job.id, index);
-    if (progress.resultBytes === 0) return;
     const size = await this.o.blobs.size(key);
     if (size === null) return;
+    if (progress.resultBytes === 0) {
+      await this.o.blobs.delete(key);
+      return;
+    }
     if (size < progress.resultBytes) throw new JobFailure(`${key} holds ${size} bytes, fewer than the ${progress.resultBytes} its checkpoint counts`);
     const parts: Buffer[] = [];
     for await (const part of this.o.blobs.createReadStream(key, { start: 0, end: progress.resultBytes - 1 })) parts.push(part as Buffer);

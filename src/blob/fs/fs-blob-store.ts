@@ -36,11 +36,11 @@ export class FsBlobStore implements BlobStore {
       await syncFile(temp);
       await rename(temp, target);
       // The new name, and each directory made for it, in the directory that holds it.
+      const top = path.dirname(created ?? target);
       for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
         await syncFile(dir);
-        if (created === undefined || dir === created || dir === this.root || dir === path.dirname(dir)) break;
+        if (dir === top || dir === path.dirname(dir)) break;
       }
-      if (created !== undefined) await syncFile(path.dirname(created));
     } catch (e) {
       await rm(temp, { force: true });
       throw e;
