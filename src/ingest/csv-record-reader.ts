@@ -43,96 +43,101 @@ export class CsvRecordReader {
     return out;
   }
 
-  /** Splits complete records off the buffer; returns how many characters were consumed. */
   private split(out: string[][], final: boolean): number {
-    const s = this.buffer;
-    const n = s.length;
-    const delim = this.delim;
-    let pos = 0;
-    while (pos < n) {
-      const start = pos;
-      const fields: string[] = [];
-      let quotedAny = false;
-      let complete = false;
-      for (;;) {
-        // One field starting at pos.
-        if (pos < n && s.charCodeAt(pos) === 34 /* " */) {
-          quotedAny = true;
-          let value = '';
-          let from = pos + 1;
-          let closed = false;
-          for (;;) {
-            const q = s.indexOf('"', from);
-            if (q < 0) break;
-            if (q + 1 < n && s.charCodeAt(q + 1) === 34) {
-              value += s.slice(from, q + 1);
-              from = q + 2;
-              continue;
-            }
-            if (q + 1 >= n && !final) break; // the next chunk may start with a doubled quote
-            value += s.slice(from, q);
-            pos = q + 1;
-            closed = true;
-            break;
+    return splitRecords(this.buffer, this.delim, out, final);
+  }
+}
+
+/**
+ * Splits complete records off `s` into `out`; returns how many characters were consumed (the
+ * rest is an unfinished record, unless `final`, where the end of `s` ends it).
+ */
+export function splitRecords(s: string, delim: number, out: string[][], final: boolean): number {
+  const n = s.length;
+  let pos = 0;
+  while (pos < n) {
+    const start = pos;
+    const fields: string[] = [];
+    let quotedAny = false;
+    let complete = false;
+    for (;;) {
+      // One field starting at pos.
+      if (pos < n && s.charCodeAt(pos) === 34 /* " */) {
+        quotedAny = true;
+        let value = '';
+        let from = pos + 1;
+        let closed = false;
+        for (;;) {
+          const q = s.indexOf('"', from);
+          if (q < 0) break;
+          if (q + 1 < n && s.charCodeAt(q + 1) === 34) {
+            value += s.slice(from, q + 1);
+            from = q + 2;
+            continue;
           }
-          if (!closed) {
-            if (!final) return start;
-            // An unclosed quote at the end of the input: keep what there is, as relax_quotes does.
-            fields.push(value + s.slice(from));
-            pos = n;
-            complete = true;
-            break;
-          }
-          // Text after the closing quote up to the delimiter belongs to the field (relaxed).
-          let tail = pos;
-          while (tail < n) {
-            const c = s.charCodeAt(tail);
-            if (c === delim || c === 10 || c === 13) break;
-            tail++;
-          }
-          if (tail > pos) value += s.slice(pos, tail);
-          pos = tail;
-          fields.push(value);
-        } else {
-          let end = pos;
-          while (end < n) {
-            const c = s.charCodeAt(end);
-            if (c === delim || c === 10 || c === 13) break;
-            end++;
-          }
-          fields.push(s.slice(pos, end));
-          pos = end;
+          if (q + 1 >= n && !final) break; // the next chunk may start with a doubled quote
+          value += s.slice(from, q);
+          pos = q + 1;
+          closed = true;
+          break;
         }
-        if (pos >= n) {
+        if (!closed) {
           if (!final) return start;
+          // An unclosed quote at the end of the input: keep what there is, as relax_quotes does.
+          fields.push(value + s.slice(from));
+          pos = n;
           complete = true;
           break;
         }
-        const c = s.charCodeAt(pos);
-        if (c === delim) {
-          pos++;
-          if (pos >= n && final) {
-            fields.push('');
-            complete = true;
-            break;
-          }
-          continue;
+        // Text after the closing quote up to the delimiter belongs to the field (relaxed).
+        let tail = pos;
+        while (tail < n) {
+          const c = s.charCodeAt(tail);
+          if (c === delim || c === 10 || c === 13) break;
+          tail++;
         }
-        // A newline ends the record; CRLF counts as one.
-        if (c === 13) {
-          if (pos + 1 >= n && !final) return start;
-          pos += pos + 1 < n && s.charCodeAt(pos + 1) === 10 ? 2 : 1;
-        } else {
-          pos++;
+        if (tail > pos) value += s.slice(pos, tail);
+        pos = tail;
+        fields.push(value);
+      } else {
+        let end = pos;
+        while (end < n) {
+          const c = s.charCodeAt(end);
+          if (c === delim || c === 10 || c === 13) break;
+          end++;
         }
+        fields.push(s.slice(pos, end));
+        pos = end;
+      }
+      if (pos >= n) {
+        if (!final) return start;
         complete = true;
         break;
       }
-      // A blank line is skipped; `""` alone on a line is a record with one empty field.
-      if (complete && !(fields.length === 1 && fields[0] === '' && !quotedAny)) out.push(fields);
+      const c = s.charCodeAt(pos);
+      if (c === delim) {
+        pos++;
+        if (pos >= n && final) {
+          fields.push('');
+          complete = true;
+          break;
+        }
+        continue;
+      }
+      // A newline ends the record; CRLF counts as one.
+      if (c === 13) {
+        if (pos + 1 >= n && !final) return start;
+        pos += pos + 1 < n && s.charCodeAt(pos + 1) === 10 ? 2 : 1;
+      } else {
+        pos++;
+      }
+      complete = true;
+      break;
     }
-    return pos;
+    // A blank line is skipped; `""` alone on a line is a record with one empty field.
+    if (complete && !(fields.length === 1 && fields[0] === '' && !quotedAny)) out.push(fields);
   }
+  return pos;
 }
 
 export class CsvRecordTooLongError extends Error {}

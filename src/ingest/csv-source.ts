@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
+import { CsvByteRecordReader } from './csv-byte-reader.js';
 import { CsvRecordReader } from './csv-record-reader.js';
 
 export interface CsvReadOptions {
@@ -9,10 +10,6 @@ export interface CsvReadOptions {
 
 /** Bytes → text, chunk by chunk; multi-byte characters split across chunks are kept whole, BOMs dropped. */
 function textDecoder(encoding: string): { write(chunk: Buffer): string; end(): string } {
-  if (encoding === 'UTF-8') {
-    const d = new TextDecoder('utf-8');
-    return { write: (c) => d.decode(c, { stream: true }), end: () => d.decode() };
-  }
   const d = iconv.getDecoder(encoding);
   return { write: (c) => d.write(c), end: () => d.end() ?? '' };
 }
@@ -29,20 +26,17 @@ const DECODE_PIECE = 16 * 1024;
  * Backpressure runs end to end: the zip entry is only inflated as fast as batches are consumed.
  */
 export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number): AsyncGenerator<string[][]> {
-  const decoder = textDecoder(opts.encoding);
-  const reader = new CsvRecordReader(opts.delimiter);
+  const reader = recordReader(opts);
   let pending: string[][] = [];
   try {
     for await (const chunk of source) {
-      const bytes = chunk as Buffer;
-      for (let at = 0; at < bytes.length; at += DECODE_PIECE) reader.push(decoder.write(bytes.subarray(at, at + DECODE_PIECE)), pending);
+      reader.push(chunk as Buffer, pending);
       while (pending.length >= maxBatch) {
         const batch = pending.length === maxBatch ? pending : pending.slice(0, maxBatch);
         pending = pending.length === maxBatch ? [] : pending.slice(maxBatch);
         yield batch;
       }
     }
-    reader.push(decoder.end(), pending);
     reader.end(pending);
     while (pending.length > 0) {
       yield pending.slice(0, maxBatch);
@@ -51,6 +45,27 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
   } finally {
     if (!source.destroyed) source.destroy();
   }
+}
+
+interface RecordReader {
+  push(bytes: Buffer, out: string[][]): void;
+  end(out: string[][]): void;
+}
+
+/** UTF-8 is split on bytes (CsvByteRecordReader says why); other encodings are decoded first. */
+function recordReader(opts: CsvReadOptions): RecordReader {
+  if (opts.encoding === 'UTF-8' && CsvByteRecordReader.supports(opts.delimiter)) return new CsvByteRecordReader(opts.delimiter);
+  const decoder = textDecoder(opts.encoding);
+  const reader = new CsvRecordReader(opts.delimiter);
+  return {
+    push: (bytes, out) => {
+      for (let at = 0; at < bytes.length; at += DECODE_PIECE) reader.push(decoder.write(bytes.subarray(at, at + DECODE_PIECE)), out);
+    },
+    end: (out) => {
+      reader.push(decoder.end(), out);
+      reader.end(out);
+    },
+  };
 }
 
 /** The records of a CSV one by one (for reading a header and a first row). */

@@ -1,14 +1,27 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
+import { CsvByteRecordReader } from '../../src/ingest/csv-byte-reader.js';
 import { CsvRecordReader, CsvRecordTooLongError } from '../../src/ingest/csv-record-reader.js';
 
-function readAll(text: string, delimiter = ',', chunkSize = text.length || 1): string[][] {
+/** Reads text fed in chunks of `chunkSize` characters (the text reader) or UTF-8 bytes (the byte reader). */
+type ReadAll = (text: string, delimiter?: string, chunkSize?: number) => string[][];
+
+const readText: ReadAll = (text, delimiter = ',', chunkSize = text.length || 1) => {
   const reader = new CsvRecordReader(delimiter);
   const out: string[][] = [];
   for (let i = 0; i < text.length; i += chunkSize) reader.push(text.slice(i, i + chunkSize), out);
   return reader.end(out);
-}
+};
+
+const readBytes: ReadAll = (text, delimiter = ',', chunkSize) => {
+  const bytes = Buffer.from(text, 'utf8');
+  const size = chunkSize ?? (bytes.length || 1);
+  const reader = new CsvByteRecordReader(delimiter);
+  const out: string[][] = [];
+  for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size), out);
+  return reader.end(out);
+};
 
 /** A seeded generator, so a failure names a reproducible case. */
 function random(seed: number): () => number {
@@ -21,7 +34,10 @@ function random(seed: number): () => number {
 
 const ALPHABET = ['a', 'b', 'Z', ' ', ',', ';', '"', '\n', '\r\n', 'é', '日本', '|', ':', "'"];
 
-describe('CsvRecordReader', () => {
+describe.each([
+  ['CsvRecordReader', readText],
+  ['CsvByteRecordReader', readBytes],
+] as const)('%s', (_name, readAll: ReadAll) => {
   it('splits plain records, with CRLF, LF or CR line ends', () => {
     expect(readAll('a,b\r\nc,d\ne,f\rg,h')).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g', 'h']]);
   });
@@ -72,12 +88,48 @@ describe('CsvRecordReader', () => {
       expect(readAll(text, delimiter, 1 + Math.floor(rnd() * 40)), `file ${file}`).toEqual(expected);
     }
   });
+});
 
+describe.each([
+  ['CsvRecordReader', (max: number) => { const r = new CsvRecordReader(',', max); return (s: string) => r.push(s); }],
+  ['CsvByteRecordReader', (max: number) => { const r = new CsvByteRecordReader(',', max); return (s: string) => r.push(Buffer.from(s)); }],
+] as const)('%s limits', (_name, reader) => {
   it('refuses a record that never ends instead of buffering the whole file', () => {
-    const reader = new CsvRecordReader(',', 1000);
+    const push = reader(1000);
     expect(() => {
-      reader.push('a,"an open quote\n');
-      for (let i = 0; i < 100; i++) reader.push(`${'x'.repeat(50)}\n`);
+      push('a,"an open quote\n');
+      for (let i = 0; i < 100; i++) push(`${'x'.repeat(50)}\n`);
     }).toThrow(CsvRecordTooLongError);
+  });
+});
+
+describe('CsvByteRecordReader', () => {
+  it('agrees with the text reader on random bytes of quotes, delimiters and line breaks, split anywhere', () => {
+    // Relaxed quotes (a quote inside a field, text after a closing quote) and lone CRs are where a
+    // byte scanner could end a record elsewhere than the text reader; csv-parse does not write them.
+    const rnd = random(7);
+    const pieces = ['a', 'é', 'Ł', '日', ',', '"', '""', '\n', '\r', '\r\n', ' '];
+    for (let file = 0; file < 500; file++) {
+      const text = Array.from({ length: Math.floor(rnd() * 60) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('');
+      const size = 1 + Math.floor(rnd() * 12);
+      expect(readBytes(text, ',', size), `file ${file}: ${JSON.stringify(text)} in ${size}-byte chunks`).toEqual(readText(text, ',', text.length || 1));
+    }
+  });
+
+  it('drops a UTF-8 byte order mark, also when it arrives a byte at a time', () => {
+    expect(readBytes('\uFEFFName,Email\nJosé,j@x.io\n', ',', 1)).toEqual([['Name', 'Email'], ['José', 'j@x.io']]);
+    expect(readBytes('\uFEFFa')).toEqual([['a']]);
+    expect(readBytes('ab')).toEqual([['ab']]);
+  });
+
+  it('decodes a character whose bytes arrive in different chunks', () => {
+    expect(readBytes('Łukasz,日本\n', ',', 1)).toEqual([['Łukasz', '日本']]);
+  });
+
+  it('takes only an ASCII delimiter other than a quote or a line break', () => {
+    expect(CsvByteRecordReader.supports(';')).toBe(true);
+    expect(CsvByteRecordReader.supports('\t')).toBe(true);
+    expect(CsvByteRecordReader.supports('§')).toBe(false);
+    expect(CsvByteRecordReader.supports('"')).toBe(false);
   });
 });
