@@ -49,12 +49,12 @@ export interface Bulkwright {
  * SQLite and files in the data dir by default; with a database URL, PostgreSQL holds everything,
  * blobs included, so that any number of processes on any machines share one state.
  */
-/** @param options.writerThread SQLite only: commit record batches on a thread of their own (the job thread uses it). */
+/** @param options.writerThread commit record batches on a thread of their own (the job thread uses it; store/commit-thread.ts). */
 export async function openStores(config: Config, options: { writerThread?: boolean } = {}): Promise<{ store: Store; blobs: BlobStore }> {
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl);
     try {
-      const store = await PostgresStore.open(pool);
+      const store = await PostgresStore.open(pool, { commitThreadUrl: options.writerThread === true ? config.databaseUrl : undefined });
       const blobs = new PgBlobStore(pool);
       await blobs.sweepAbandonedWrites();
       return { store, blobs };

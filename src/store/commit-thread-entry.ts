@@ -1,27 +1,49 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { LeaseLostError, UniqueConflictError } from '../../ports/store.js';
-import { SqliteStore } from './sqlite-store.js';
-import type { WriterReply, WriterRequest } from './sqlite-writer.js';
+import { LeaseLostError, UniqueConflictError, type BatchCommit } from '../ports/store.js';
+import type { CommitReply, CommitRequest, CommitTarget } from './commit-thread.js';
 
-/** Entry of the SQLite writer thread: applies batch commits one after another, in order. */
+/** Entry of a commit thread: applies batch commits one after another, in the order they came. */
 const port = parentPort;
-if (!port) throw new Error('sqlite-writer-thread.js runs as a worker thread');
-const store = new SqliteStore((workerData as { file: string }).file, { cacheMb: 16 });
+if (!port) throw new Error('commit-thread-entry.js runs as a worker thread');
 
-port.on('message', (m: WriterRequest) => {
-  let reply: WriterReply;
-  if ('close' in m) {
-    void store.close().then(() => port.postMessage({ id: m.id, ok: true } satisfies WriterReply));
-    return;
+interface Committer {
+  commitBatch(b: BatchCommit): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Only the chosen backend's driver is loaded: each is a few MB of this thread's memory. */
+async function open(target: CommitTarget): Promise<Committer> {
+  if (target.kind === 'sqlite') {
+    const { SqliteStore } = await import('./sqlite/sqlite-store.js');
+    return new SqliteStore(target.file, { cacheMb: 16 });
   }
+  const { createPool } = await import('./postgres/pg-pool.js');
+  const { PostgresStore } = await import('./postgres/postgres-store.js');
+  return PostgresStore.openMigrated(createPool(target.url));
+}
+
+const committer = open(workerData as CommitTarget);
+// Awaited by each request, which answers with the failure; a thread with no request must not die of it.
+committer.catch(() => undefined);
+let last: Promise<void> = Promise.resolve();
+
+port.on('message', (m: CommitRequest) => {
+  last = last.then(() => handle(m));
+});
+
+/** Never throws: every request gets an answer, or its sender would wait forever. */
+async function handle(m: CommitRequest): Promise<void> {
+  let reply: CommitReply;
   try {
-    store.commitBatchSync(m.batch);
+    const store = await committer;
+    if ('close' in m) await store.close();
+    else await store.commitBatch(m.batch);
     reply = { id: m.id, ok: true };
   } catch (e) {
     // The job id travels as the message: LeaseLostError is rebuilt with it on the other side.
-    if (e instanceof LeaseLostError) reply = { id: m.id, ok: false, failure: 'leaseLost', message: m.batch.jobId };
+    if (e instanceof LeaseLostError && 'batch' in m) reply = { id: m.id, ok: false, failure: 'leaseLost', message: m.batch.jobId };
     else if (e instanceof UniqueConflictError) reply = { id: m.id, ok: false, failure: 'uniqueConflict', message: e.detail };
     else reply = { id: m.id, ok: false, failure: 'other', message: String(e) };
   }
-  port.postMessage(reply);
-});
+  port?.postMessage(reply);
+}

@@ -2,74 +2,124 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { LeaseLostError, UniqueConflictError } from '../../src/ports/store.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
+import { createPool } from '../../src/store/postgres/pg-pool.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createTestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, recordRows, seedOrg, type Seeded } from './store-builders.js';
 
-let dir: string;
-let committing: SqliteStore;
-let other: SqliteStore;
+/** A store committing through a commit thread, and another connection to the same database. */
+interface Pair {
+  committing: Store;
+  other: Store;
+  close(): Promise<void>;
+}
+
+const backends: readonly [string, () => Promise<Pair>][] = [
+  ['SQLite', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-writer-'));
+    const file = path.join(dir, 'bulkwright.db');
+    const committing = new SqliteStore(file, { writerThread: true });
+    const other = new SqliteStore(file);
+    return { committing, other, close: async () => {
+      await committing.close();
+      await other.close();
+      await rm(dir, { recursive: true, force: true });
+    } };
+  }],
+  ['PostgreSQL', async () => {
+    const db = await createTestDatabase();
+    const other = await PostgresStore.open(createPool(db.url));
+    const committing = await PostgresStore.openMigrated(createPool(db.url), { commitThreadUrl: db.url });
+    return { committing, other, close: async () => {
+      await committing.close();
+      await other.close();
+      await db.drop();
+    } };
+  }],
+];
+
+let committing: Store;
+let other: Store;
 let org: Seeded;
+let pair: Pair;
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-writer-'));
-  const file = path.join(dir, 'bulkwright.db');
-  committing = new SqliteStore(file, { writerThread: true });
-  other = new SqliteStore(file);
-  org = await seedOrg(committing);
-});
+describe.each(backends)('commit thread on %s', (_name, open) => {
+  beforeEach(async () => {
+    pair = await open();
+    ({ committing, other } = pair);
+    org = await seedOrg(committing);
+  });
 
-afterEach(async () => {
-  await committing.close();
-  await other.close();
-  await rm(dir, { recursive: true, force: true });
-});
+  afterEach(async () => {
+    await pair.close();
+  });
 
-// The writer thread's commit reads (the catalog's metadata version) before it writes: begun
-// deferred, a commit by another connection in between made it fail at once with "database is
-// locked" (SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply), failing the job.
-it('commits batches on the writer thread while another connection keeps writing', async () => {
-  const [jobId] = (await committing.allocateIds(1)) as [string];
-  await committing.createJob(aJob(org, jobId));
-  await committing.claimJob('worker-a', 60_000, new Date());
-  let running = true;
-  let writes = 0;
-  const hammer = (async () => {
-    while (running) {
-      await other.renewLease(jobId, 'worker-a', 60_000, new Date());
-      await other.allocateIds(10_001);
-      writes += 2;
-      await tick();
+  // SQLite: the commit thread reads (the catalog's metadata version) before it writes: begun
+  // deferred, a commit by another connection in between made it fail at once with "database is
+  // locked" (SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply), failing the job.
+  it('commits batches on the commit thread while another connection keeps writing', async () => {
+    const [jobId] = (await committing.allocateIds(1)) as [string];
+    await committing.createJob(aJob(org, jobId));
+    await committing.claimJob('worker-a', 60_000, new Date());
+    let running = true;
+    let writes = 0;
+    const hammer = (async () => {
+      while (running) {
+        await other.renewLease(jobId, 'worker-a', 60_000, new Date());
+        await other.allocateIds(10_001);
+        writes += 2;
+        await tick();
+      }
+    })();
+    try {
+      for (let i = 0; i < 150; i++) {
+        const batch = await aBatch(committing, org, jobId, 'worker-a', 20);
+        const records = batch.records.map((r) => ({ ...r, values: { ...r.values, Email: `batch${i}-${String(r.values.Email)}` } }));
+        await committing.commitBatch({ ...batch, inserts: recordRows(records) });
+      }
+    } finally {
+      running = false;
+      await hammer;
     }
-  })();
+    expect(writes).toBeGreaterThan(0);
+    expect(await other.countRecords(org.moduleId)).toBe(150 * 20);
+  });
+
+  it('carries result lines across the thread, and says which commits failed for a taken unique value, and which for a lost lease', async () => {
+    const [jobId] = (await committing.allocateIds(1)) as [string];
+    await committing.createJob(aJob(org, jobId));
+    await committing.claimJob('worker-a', 60_000, new Date());
+    const first = await aBatch(committing, org, jobId, 'worker-a', 2);
+    const lines = Buffer.from('Last_Name,STATUS\nLead 0,ADDED\nLead 1,ADDED\n');
+    await committing.commitBatch({ ...first, resultLines: lines, progress: { ...first.progress, resultBytes: lines.length } });
+    const read: Buffer[] = [];
+    for await (const part of other.readResult(jobId, 0, lines.length)) read.push(part as Buffer);
+    expect(Buffer.concat(read).toString()).toBe(lines.toString());
+    // Another writer's records took the values first: the job redoes its batch, it does not fail.
+    const again = await aBatch(committing, org, jobId, 'worker-a', 2);
+    await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);
+    await expect(committing.commitBatch({ ...again, inserts: recordRows([]), workerId: 'worker-b' })).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await other.countRecords(org.moduleId)).toBe(2);
+  });
+});
+
+it('answers a commit with the error when the commit thread cannot open its store, instead of leaving it waiting', async () => {
+  const db = await createTestDatabase();
+  const store = await PostgresStore.open(createPool(db.url), { commitThreadUrl: 'postgres://postgres@127.0.0.1:1/nowhere' });
   try {
-    for (let i = 0; i < 150; i++) {
-      const batch = await aBatch(committing, org, jobId, 'worker-a', 20);
-      const records = batch.records.map((r) => ({ ...r, values: { ...r.values, Email: `batch${i}-${String(r.values.Email)}` } }));
-      await committing.commitBatch({ ...batch, inserts: recordRows(records) });
-    }
+    const seeded = await seedOrg(store);
+    const [jobId] = (await store.allocateIds(1)) as [string];
+    await store.createJob(aJob(seeded, jobId));
+    await store.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(store, seeded, jobId, 'worker-a', 2);
+    await expect(store.commitBatch(batch)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await store.countRecords(seeded.moduleId)).toBe(0);
   } finally {
-    running = false;
-    await hammer;
+    // Its pool still closes, though the commit thread's store never opened.
+    await expect(store.close()).rejects.toThrow(/ECONNREFUSED/);
+    await db.drop();
   }
-  expect(writes).toBeGreaterThan(0);
-  expect(await other.countRecords(org.moduleId)).toBe(150 * 20);
-});
-
-it('carries result lines across the thread, and says which commits failed for a taken unique value, and which for a lost lease', async () => {
-  const [jobId] = (await committing.allocateIds(1)) as [string];
-  await committing.createJob(aJob(org, jobId));
-  await committing.claimJob('worker-a', 60_000, new Date());
-  const first = await aBatch(committing, org, jobId, 'worker-a', 2);
-  const lines = Buffer.from('Last_Name,STATUS\nLead 0,ADDED\nLead 1,ADDED\n');
-  await committing.commitBatch({ ...first, resultLines: lines, progress: { ...first.progress, resultBytes: lines.length } });
-  const read: Buffer[] = [];
-  for await (const part of other.readResult(jobId, 0, lines.length)) read.push(part as Buffer);
-  expect(Buffer.concat(read).toString()).toBe(lines.toString());
-  // Another writer's records took the values first: the job redoes its batch, it does not fail.
-  const again = await aBatch(committing, org, jobId, 'worker-a', 2);
-  await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);
-  await expect(committing.commitBatch({ ...again, inserts: recordRows([]), workerId: 'worker-b' })).rejects.toBeInstanceOf(LeaseLostError);
-  expect(await other.countRecords(org.moduleId)).toBe(2);
 });

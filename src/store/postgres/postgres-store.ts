@@ -26,6 +26,7 @@ import { PgJobQueue } from './job-queue.js';
 import { FIRST_ORG_LOCK, migrate } from './migrations.js';
 import { PgCallbackQueue } from './pg-callback-queue.js';
 import { PgModuleCatalog } from './module-catalog.js';
+import { CommitThread } from '../commit-thread.js';
 import { withTransaction } from './pg-pool.js';
 
 type Row = Record<string, unknown>;
@@ -45,20 +46,35 @@ export class PostgresStore implements Store {
     private readonly ids: PgIdAllocator,
     private readonly catalog: PgModuleCatalog,
     private readonly jobs: PgJobQueue,
+    private readonly committer: CommitThread | null,
   ) {
     this.callbacks = new PgCallbackQueue(pool);
   }
 
-  /** Applies pending migrations, then opens the store on `pool`, which it closes on close(). */
-  static async open(pool: pg.Pool): Promise<PostgresStore> {
+  /**
+   * Applies pending migrations, then opens the store on `pool`, which it closes on close().
+   * @param options.commitThreadUrl commit record batches on a thread of their own, connected to
+   * this URL (the pool's database): the job thread uses it (CommitThread says why).
+   */
+  static async open(pool: pg.Pool, options: { commitThreadUrl?: string } = {}): Promise<PostgresStore> {
     await migrate(pool);
+    return PostgresStore.openMigrated(pool, options);
+  }
+
+  /** Opens the store on a database whose migrations another store of this process applied. */
+  static async openMigrated(pool: pg.Pool, options: { commitThreadUrl?: string } = {}): Promise<PostgresStore> {
     const ids = await PgIdAllocator.open(pool);
     const catalog = new PgModuleCatalog(pool, ids);
-    return new PostgresStore(pool, ids, catalog, new PgJobQueue(pool, catalog));
+    const committer = options.commitThreadUrl ? new CommitThread({ kind: 'postgres', url: options.commitThreadUrl }) : null;
+    return new PostgresStore(pool, ids, catalog, new PgJobQueue(pool, catalog), committer);
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    try {
+      await this.committer?.close();
+    } finally {
+      await this.pool.end();
+    }
   }
 
   allocateIds(count: number): Promise<string[]> {
@@ -215,7 +231,7 @@ export class PostgresStore implements Store {
   }
 
   commitBatch(batch: BatchCommit): Promise<void> {
-    return this.jobs.commitBatch(batch);
+    return this.committer ? this.committer.commit(batch) : this.jobs.commitBatch(batch);
   }
 
   readResult(jobId: string, resourceIndex: number, bytes: number): Readable {

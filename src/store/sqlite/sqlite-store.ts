@@ -25,13 +25,13 @@ import {
   type UploadedFile,
   type User,
 } from '../../ports/store.js';
+import { CommitThread } from '../commit-thread.js';
 import { jobFromRows } from '../job-rows.js';
 import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
 import { SqliteConnection } from './sqlite-connection.js';
-import { SqliteWriter } from './sqlite-writer.js';
 
 type Row = Record<string, unknown>;
 const ID_BLOCK = 10_000;
@@ -48,7 +48,7 @@ export class SqliteStore implements Store {
   /** Ids reserved for this connection: next to hand out and one past the last. */
   /** Counters below 10^12 are exact as doubles: no BigInt per id. */
   private idBlock = { next: 0, end: 0 };
-  private readonly writer: SqliteWriter | null;
+  private readonly writer: CommitThread | null;
   private readonly callbacks: SqliteCallbackQueue;
 
   /**
@@ -67,7 +67,7 @@ export class SqliteStore implements Store {
     this.idPrefix = Number((this.c.sql("SELECT value FROM meta WHERE key = 'id_prefix'").get() as Row).value);
     this.c.sql("INSERT OR IGNORE INTO meta (key, value) VALUES ('metadata_version', '0')").run();
     this.callbacks = new SqliteCallbackQueue(this.c.db);
-    this.writer = options.writerThread ? new SqliteWriter(file) : null;
+    this.writer = options.writerThread ? new CommitThread({ kind: 'sqlite', file }) : null;
   }
 
   listOrgs = (): Promise<Org[]> => this.accounts.listOrgs();
@@ -91,8 +91,11 @@ export class SqliteStore implements Store {
   addPicklistValues = (moduleId: string, field: string, values: readonly string[]): Promise<void> => this.catalog.addPicklistValues(moduleId, field, values);
 
   async close(): Promise<void> {
-    await this.writer?.close();
-    this.c.db.close();
+    try {
+      await this.writer?.close();
+    } finally {
+      this.c.db.close();
+    }
   }
 
   async allocateIds(count: number): Promise<string[]> {
