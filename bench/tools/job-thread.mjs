@@ -3,6 +3,7 @@
 // bench's insert). Prints the time, the processor's and the result lines' share, and GC counts.
 // Run under the job thread's young generation for comparable GC: node --max-semi-space-size=4 …
 //   node --max-semi-space-size=4 bench/tools/job-thread.mjs [ZIP=bench/.work/leads-1000000.zip] [insert|upsert]
+// BATCH=n sets the rows per batch (2000, as the server).
 // (npm run bench makes the zip; so does `node bench/generate-leads.mjs` plus any zip tool.)
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,7 @@ try {
   let processMs = 0;
   let resultMs = 0;
   const t0 = performance.now();
-  for await (const batch of readCsvBatches(await zip.openEntry(entry, 128 * 1024), { encoding: 'UTF-8', delimiter: ',' }, 2000)) {
+  for await (const batch of readCsvBatches(await zip.openEntry(entry, 128 * 1024), { encoding: 'UTF-8', delimiter: ',' }, Number(process.env.BATCH ?? 2000))) {
     let rows = batch;
     if (!header) {
       header = batch[0];
