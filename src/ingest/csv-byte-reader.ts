@@ -30,7 +30,7 @@ export class CsvByteRecordReader {
    * would otherwise swallow the rest of the file into memory.
    */
   constructor(
-    delimiter: string,
+    private readonly delimiter: string,
     private readonly maxRecordBytes = 8 * 1024 * 1024,
   ) {
     if (!CsvByteRecordReader.supports(delimiter)) throw new Error('a CSV delimiter split on bytes is one ASCII character');
@@ -114,7 +114,7 @@ export class CsvByteRecordReader {
       if (end > pos) {
         const text = b.toString('utf8', pos, end);
         if (quoted) splitRecords(text, this.delim, out, true);
-        else out.push(splitPlain(text, this.delim));
+        else out.push(text.split(this.delimiter));
       }
       pos = next;
     }
@@ -162,18 +162,4 @@ export class CsvByteRecordReader {
 function indexOrEnd(b: Buffer, byte: number, from: number): number {
   const i = b.indexOf(byte, from);
   return i < 0 ? b.length : i;
-}
-
-/** The fields of a record with no quote in it. */
-function splitPlain(s: string, delim: number): string[] {
-  const fields: string[] = [];
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) === delim) {
-      fields.push(s.slice(from, i));
-      from = i + 1;
-    }
-  }
-  fields.push(from === 0 ? s : s.slice(from));
-  return fields;
 }
