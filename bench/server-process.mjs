@@ -14,6 +14,14 @@ export function memoryOf(pid) {
   return { peakMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+export function cpuSecondsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export async function startServer({ databaseUrl = null, extraArgs = [] } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bulkwright-bench-'));
   const args = [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--profile', 'unlimited', '--bench-routes', '--log-level', 'warn',
@@ -41,6 +49,7 @@ export async function startServer({ databaseUrl = null, extraArgs = [] } = {}) {
     orgId: creds.org_id,
     pid: child.pid,
     memory: () => memoryOf(child.pid),
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     stderr: () => stderr,
     /** What the server logged (at `--log-level info` this includes each job's time per phase). */
     stdout: () => stdout,

@@ -1,4 +1,4 @@
-// Runs jobs on one fresh server and prints rows/s and peak RSS for each: quicker than `npm run bench`
+// Runs jobs on one fresh server and prints rows/s, peak RSS and the server's CPU time for each: quicker than `npm run bench`
 // for comparing two builds (alternate runs of each: this VM's speed drifts within minutes).
 //   ROWS=1000000 OPS=insert,upsert [PG=postgres://…/db] [ARGS="--flag …"] node bench/tools/one-job.mjs
 // Needs bench/.work/leads-<ROWS>.zip (npm run bench makes it). Jobs are timed from the upload to the
@@ -22,11 +22,13 @@ try {
   for (const op of (process.env.OPS ?? 'insert').split(',')) {
     execFileSync('sync');
     const t0 = performance.now();
+    const cpu0 = server.cpuSeconds();
     const fileId = await api.upload(zip);
     const tag = `${op}-${++n}`;
     const jobId = await api.createJob(fileId, op, clock.urlFor(tag));
     const { job, endedAt } = await api.waitForJob(jobId, 1, clock.arrival(tag));
-    console.log(`${op} ${job.status} ${Math.round(rows / ((endedAt - t0) / 1000))} rows/s, peak ${Math.round(server.memory().peakMB)} MB`);
+    const cpu = server.cpuSeconds() - cpu0;
+    console.log(`${op} ${job.status} ${Math.round(rows / ((endedAt - t0) / 1000))} rows/s, peak ${Math.round(server.memory().peakMB)} MB, server CPU ${cpu.toFixed(2)} s`);
   }
 } finally {
   await server.stop();
