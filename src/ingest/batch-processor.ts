@@ -78,9 +78,16 @@ interface Reference {
   readonly key: string;
 }
 
+/**
+ * A batch's values by column, as its rows give them (`[slot][k]` for row k); undefined where a row
+ * gives no value (a blank cell under ignore_empty, an unresolved reference, a refused row). Rows
+ * are prepared straight into these columns, and a batch whose rows all become inserts (or all
+ * updates), in order, hands them to the store as they are: no values array per row, no copy.
+ */
+type BatchColumns = (CellValue | undefined)[][];
+
+/** What a row says beyond its values (those are in the BatchColumns). */
 interface PreparedRow {
-  /** By slot; undefined where the row gives no value (a blank cell under ignore_empty, an unresolved reference). */
-  readonly values: (CellValue | undefined)[];
   refs: Reference[] | null;
   /** null until the row has an error: most rows have none, and a million empty arrays cost GC time. */
   errors: RowError[] | null;
@@ -122,28 +129,35 @@ function packedSlots<T>(n: number): T[] {
 /** Grows to the largest size asked for, once. */
 const BLANK: undefined[] = [];
 
-/** The columns a store binds without looking at each record, filled as rows are written. */
+/**
+ * The columns a store binds without looking at each record, filled as rows are written. While the
+ * rows written are the batch's rows 0, 1, 2… in order, it only counts them and lends the batch's
+ * own columns; the first row out of that order makes it copy what it has into columns of its own.
+ */
 class RowsBuilder {
   readonly ids: string[];
-  /** By column (RecordRows.values). */
-  readonly values: (CellValue | undefined)[][];
+  /** By column (RecordRows.values); the batch's own columns while `lent`. */
+  private values: (CellValue | undefined)[][];
+  private lent = true;
   private count = 0;
 
   /** @param capacity the most rows the batch can write */
   constructor(
-    private readonly width: number,
-    capacity: number,
+    private readonly batch: BatchColumns,
+    private readonly capacity: number,
   ) {
     this.ids = packedSlots(capacity);
-    this.values = [];
-    for (let c = 0; c < width; c++) this.values.push(packedSlots<CellValue | undefined>(capacity));
+    this.values = batch;
   }
 
-  /** Appends a row, returning its index. */
-  add(id: string, values: readonly (CellValue | undefined)[]): number {
+  /** Appends row k of the batch, returning its index here. */
+  add(id: string, k: number): number {
     const row = this.count++;
     this.ids[row] = id;
-    for (let c = 0; c < this.width; c++) (this.values[c] as (CellValue | undefined)[])[row] = values[c];
+    if (this.lent && k !== row) this.ownColumns(row);
+    if (!this.lent) {
+      for (let c = 0; c < this.values.length; c++) (this.values[c] as (CellValue | undefined)[])[row] = (this.batch[c] as (CellValue | undefined)[])[k];
+    }
     return row;
   }
 
@@ -151,9 +165,21 @@ class RowsBuilder {
     (this.values[slot] as (CellValue | undefined)[])[row] = v;
   }
 
+  /** Copies the first `rows` rows (the batch's rows 0…rows-1) into columns of its own. */
+  private ownColumns(rows: number): void {
+    this.values = this.batch.map((column) => {
+      const own = packedSlots<CellValue | undefined>(this.capacity);
+      for (let r = 0; r < rows; r++) own[r] = column[r];
+      return own;
+    });
+    this.lent = false;
+  }
+
   /** The rows written, the unused slots cut off (which keeps the arrays packed). */
   rows(): { ids: string[]; values: (CellValue | undefined)[][] } {
     this.ids.length = this.count;
+    // No rows: the batch's columns may be lent to the other builder; they are not cut here.
+    if (this.count === 0) return { ids: this.ids, values: this.batch.map(() => []) };
     for (const column of this.values) column.length = this.count;
     return { ids: this.ids, values: this.values };
   }
@@ -226,7 +252,10 @@ export class BatchProcessor {
     const trustIndexes = this.plan.trustUniqueIndexes && operation === 'insert';
     this.newPicklistValues = new Map();
     this.inFlight = this.inFlight.filter((b) => b.batch >= committedBatches);
-    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k));
+    const width = this.columns.length;
+    const cols: BatchColumns = [];
+    for (let c = 0; c < width; c++) cols.push(packedSlots<CellValue | undefined>(rows.length));
+    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k));
     const findByValues: string[] = [];
     for (const p of prepared) if (p.matchValue !== null) findByValues.push(p.matchValue);
     const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
@@ -238,7 +267,7 @@ export class BatchProcessor {
           ? { field, values: [], known: stored }
           : trustIndexes
             ? { field, values: [], known: NO_OWNERS }
-            : { field, values: prepared.map((p) => p.values[slot]), known: null },
+            : { field, values: cols[slot] as (CellValue | undefined)[], known: null },
       ),
     );
     const taken = this.ownersView(dbOwners);
@@ -246,11 +275,10 @@ export class BatchProcessor {
     const ids = await this.store.allocateIds(prepared.filter((p) => p.refused === null).length);
     let nextId = 0;
 
-    const width = this.columns.length;
     const actor = this.plan.actor.id;
     const outcomes = packedSlots<RowOutcome>(prepared.length);
-    const inserts = new RowsBuilder(width, operation === 'update' ? 0 : prepared.length);
-    const updates = new RowsBuilder(width, operation === 'insert' ? 0 : prepared.length);
+    const inserts = new RowsBuilder(cols, operation === 'update' ? 0 : prepared.length);
+    const updates = new RowsBuilder(cols, operation === 'insert' ? 0 : prepared.length);
     const addedByKey = new Map<string, RecordKeys>();
     const touched = new Map<string, UniqueValues>();
     /** Record id → its row among this batch's inserts. */
@@ -260,6 +288,7 @@ export class BatchProcessor {
     const tracksRecords = operation !== 'insert';
     /** The current row's unique values as keys (normKey), by position in uniqueSlots: folded once. */
     const uniqueKeys: (string | null)[] = new Array(this.uniqueSlots.length).fill(null);
+    const valueAt = (slot: number, k: number): CellValue | undefined => (cols[slot] as (CellValue | undefined)[])[k];
     for (let k = 0; k < prepared.length; k++) {
       const p = prepared[k] as PreparedRow;
       if (p.refused !== null) {
@@ -284,23 +313,21 @@ export class BatchProcessor {
       const recordId = mode === 'update' && matched ? matched.id : candidateId;
       // The record as earlier rows left it (this batch, then batches still being written, then the store).
       const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.keys : undefined;
-      const values = p.values;
-
       if (p.refs !== null) {
         for (const ref of p.refs) {
           const resolved = refs.get(`${ref.field.apiName}\u0000${ref.findBy}\u0000${foldKey(ref.key)}`);
-          if (resolved) values[ref.slot] = resolved;
+          if (resolved) (cols[ref.slot] as (CellValue | undefined)[])[k] = resolved;
           else addError(p, { code: 'INVALID_DATA', field: ref.field.apiName });
         }
       }
       for (const { field, slot } of this.mandatory) {
-        const v = slot < 0 ? undefined : values[slot];
+        const v = slot < 0 ? undefined : valueAt(slot, k);
         const missing = mode === 'insert' ? v === undefined || v === null : v === null;
         if (missing && !hasErrorOn(p, field.apiName)) addError(p, { code: 'MANDATORY_NOT_FOUND', field: field.apiName });
       }
       for (let u = 0; u < this.uniqueSlots.length; u++) {
         const { field, slot } = this.uniqueSlots[u] as FieldSlot;
-        const v = values[slot];
+        const v = valueAt(slot, k);
         const key = v === undefined || v === null ? null : normKey(v);
         uniqueKeys[u] = key;
         if (key === null) continue;
@@ -315,7 +342,7 @@ export class BatchProcessor {
       let unique: Record<string, string | null> | null = null;
       for (let u = 0; u < this.uniqueSlots.length; u++) {
         const { field, slot } = this.uniqueSlots[u] as FieldSlot;
-        const v = values[slot];
+        const v = valueAt(slot, k);
         if (v === undefined) continue;
         // Keys (normKey), as the store's findKeys gives them: folded once, never again.
         const previous = current?.[field.apiName];
@@ -329,12 +356,13 @@ export class BatchProcessor {
       // An empty Owner cell gives an inserted record its creator and leaves an updated one's
       // owner as it is: a record always has one.
       if (this.ownerSlot >= 0) {
-        const owner = values[this.ownerSlot];
-        if (mode === 'insert' && (owner === null || owner === undefined)) values[this.ownerSlot] = actor;
-        else if (owner === null) values[this.ownerSlot] = undefined;
+        const owners = cols[this.ownerSlot] as (CellValue | undefined)[];
+        const owner = owners[k];
+        if (mode === 'insert' && (owner === null || owner === undefined)) owners[k] = actor;
+        else if (owner === null) owners[k] = undefined;
       }
       if (mode === 'insert') {
-        const row = inserts.add(recordId, values);
+        const row = inserts.add(recordId, k);
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, keys: after });
         if (tracksRecords) {
           insertedNow.set(recordId, row);
@@ -345,8 +373,13 @@ export class BatchProcessor {
         // A record this batch inserts takes the update into its insert: stores apply a batch's
         // updates before its inserts (so a unique value an update frees is free for an insert).
         const row = insertedNow.get(recordId);
-        if (row === undefined) updates.add(recordId, values);
-        else for (let c = 0; c < width; c++) if (values[c] !== undefined) inserts.set(row, c, values[c] as CellValue);
+        if (row === undefined) updates.add(recordId, k);
+        else {
+          for (let c = 0; c < width; c++) {
+            const v = valueAt(c, k);
+            if (v !== undefined) inserts.set(row, c, v);
+          }
+        }
         touched.set(recordId, after);
         outcomes[k] = { status: 'UPDATED', recordId, errors: NO_ERRORS };
       }
@@ -368,10 +401,11 @@ export class BatchProcessor {
     };
   }
 
-  private prepare(row: readonly string[], rowNumber: number): PreparedRow {
+  /** Reads row k's cells into the batch's columns; returns what else the row says. */
+  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
-    const p: PreparedRow = { values: new Array<CellValue | undefined>(this.columns.length).fill(undefined), refs: null, errors: null, matchKey: null, matchValue: null, refused };
+    const p: PreparedRow = { refs: null, errors: null, matchKey: null, matchValue: null, refused };
     if (refused !== null) return p;
     for (const c of this.cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
@@ -387,7 +421,7 @@ export class BatchProcessor {
       }
       const field = c.field;
       if (blank) {
-        if (!this.plan.ignoreEmpty) p.values[c.slot] = null;
+        if (!this.plan.ignoreEmpty) (cols[c.slot] as (CellValue | undefined)[])[k] = null;
         continue;
       }
       const value = coerceCell(field, cell, c.context);
@@ -400,9 +434,9 @@ export class BatchProcessor {
         if (p.refs === null) p.refs = [ref];
         else p.refs.push(ref);
       } else if (c.picklist) {
-        p.values[c.slot] = this.canonicalPicklist(field, String(value));
+        (cols[c.slot] as (CellValue | undefined)[])[k] = this.canonicalPicklist(field, String(value));
       } else {
-        p.values[c.slot] = value;
+        (cols[c.slot] as (CellValue | undefined)[])[k] = value;
       }
       if (c.isFindBy && value !== null) {
         p.matchKey = normKey(value);
