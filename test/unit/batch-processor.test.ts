@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Operation } from '../../src/domain/job.js';
+import { BatchProcessor } from '../../src/ingest/batch-processor.js';
+import type { RecordRows } from '../../src/ports/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { aBatch, aJob, seedOrg, type Seeded } from '../store/store-builders.js';
+
+// The processor prepares rows straight into the batch's columns and lends them to the store while
+// every row written is the batch's next one; these cases leave that order at each possible point.
+
+let dir: string;
+let store: SqliteStore;
+let org: Seeded;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-processor-'));
+  store = new SqliteStore(path.join(dir, 'bulkwright.db'));
+  org = await seedOrg(store);
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const HEADER = ['Last_Name', 'Email', 'Score'];
+
+async function processorFor(operation: Operation): Promise<BatchProcessor> {
+  const modules = await store.listModules(org.orgId);
+  const module = modules.find((m) => m.id === org.moduleId);
+  const actor = await store.getUser(org.orgId, org.userId);
+  if (!module || !actor) throw new Error('seed missing');
+  return new BatchProcessor(
+    {
+      operation, module, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: 1000,
+      mappings: HEADER.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
+      columnCount: HEADER.length, actor, users: await store.listUsers(org.orgId), moduleByName: (n) => modules.find((m) => m.apiName === n),
+      trustUniqueIndexes: false,
+    },
+    store,
+  );
+}
+
+/** The written rows as objects of their mapped columns, in the order the store gets them. */
+function written(rows: RecordRows): Record<string, unknown>[] {
+  return rows.ids.map((_, r) => Object.fromEntries(rows.columns.map((c, i) => [c, rows.values[i]?.[r]])));
+}
+
+/** Commits a batch's writes under a job's lease, as the job runner does, so that later lookups see them. */
+async function commit(result: { inserts: RecordRows; updates: RecordRows }): Promise<void> {
+  const [jobId] = (await store.allocateIds(1)) as [string];
+  await store.createJob(aJob(org, jobId));
+  await store.claimJob('worker-a', 60_000, new Date());
+  const batch = await aBatch(store, org, jobId, 'worker-a', 0);
+  await store.commitBatch({ ...batch, inserts: result.inserts, updates: result.updates });
+}
+
+describe('BatchProcessor columns', () => {
+  it('writes every row of an all-insert batch, in order', async () => {
+    const p = await processorFor('insert');
+    const r = await p.process([['A', 'a@x.io', '1'], ['B', 'b@x.io', '2']], 1, '2026-01-01T00:00:00+00:00');
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED']);
+    expect(written(r.inserts)).toEqual([
+      { Last_Name: 'A', Email: 'a@x.io', Score: 1 },
+      { Last_Name: 'B', Email: 'b@x.io', Score: 2 },
+    ]);
+    expect(r.updates.ids).toEqual([]);
+    expect(r.updates.values.every((c) => c.length === 0)).toBe(true);
+  });
+
+  it('keeps the rows written before a refused one when it stops lending its columns', async () => {
+    const p = await processorFor('insert');
+    const r = await p.process([['A', 'a@x.io', '1'], ['B', 'b@x.io', '2'], ['C', 'c@x.io', 'x'], ['D', 'd@x.io', '4']], 1, '2026-01-01T00:00:00+00:00');
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED', 'SKIPPED', 'ADDED']);
+    expect(written(r.inserts).map((w) => w.Last_Name)).toEqual(['A', 'B', 'D']);
+    expect(written(r.inserts)[1]).toEqual({ Last_Name: 'B', Email: 'b@x.io', Score: 2 });
+  });
+
+  it('leaves out refused rows at the start, in the middle and at the end', async () => {
+    const p = await processorFor('insert');
+    const r = await p.process(
+      [['', 'z@x.io', '0'], ['A', 'a@x.io', '1'], ['B', 'b@x.io', 'not a number'], ['C', 'c@x.io', '3'], ['D', 'a@x.io', '4']],
+      1, '2026-01-01T00:00:00+00:00',
+    );
+    expect(r.outcomes.map((o) => o.status)).toEqual(['SKIPPED', 'ADDED', 'SKIPPED', 'ADDED', 'SKIPPED']);
+    expect(written(r.inserts)).toEqual([
+      { Last_Name: 'A', Email: 'a@x.io', Score: 1 },
+      { Last_Name: 'C', Email: 'c@x.io', Score: 3 },
+    ]);
+    expect(r.inserts.ids).toEqual([r.outcomes[1]?.recordId, r.outcomes[3]?.recordId]);
+  });
+
+  it('splits an upsert batch into updates and inserts, and folds the update of a record it inserts into the insert', async () => {
+    const seed = await (await processorFor('insert')).process([['Old', 'old@x.io', '1']], 1, '2026-01-01T00:00:00+00:00');
+    await commit(seed);
+    const storedId = seed.outcomes[0]?.recordId;
+    const p = await processorFor('upsert');
+    const r = await p.process(
+      [['Old2', 'old@x.io', '2'], ['New', 'new@x.io', '3'], ['New2', 'NEW@x.io', '4'], ['Other', 'other@x.io', '5']],
+      1, '2026-01-02T00:00:00+00:00',
+    );
+    expect(r.outcomes.map((o) => o.status)).toEqual(['UPDATED', 'ADDED', 'UPDATED', 'ADDED']);
+    expect(r.updates.ids).toEqual([storedId]);
+    expect(written(r.updates)).toEqual([{ Last_Name: 'Old2', Email: 'old@x.io', Score: 2 }]);
+    expect(written(r.inserts)).toEqual([
+      { Last_Name: 'New2', Email: 'NEW@x.io', Score: 4 },
+      { Last_Name: 'Other', Email: 'other@x.io', Score: 5 },
+    ]);
+  });
+
+  it('lends its columns to the updates of an all-update batch', async () => {
+    const seed = await (await processorFor('insert')).process([['A', 'a@x.io', '1'], ['B', 'b@x.io', '2']], 1, '2026-01-01T00:00:00+00:00');
+    await commit(seed);
+    const p = await processorFor('upsert');
+    const r = await p.process([['A2', 'a@x.io', '10'], ['B2', 'b@x.io', '20']], 1, '2026-01-02T00:00:00+00:00');
+    expect(r.outcomes.map((o) => o.status)).toEqual(['UPDATED', 'UPDATED']);
+    expect(written(r.updates)).toEqual([
+      { Last_Name: 'A2', Email: 'a@x.io', Score: 10 },
+      { Last_Name: 'B2', Email: 'b@x.io', Score: 20 },
+    ]);
+    expect(r.inserts.ids).toEqual([]);
+    expect(r.inserts.values.every((c) => c.length === 0)).toBe(true);
+  });
+});
