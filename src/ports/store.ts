@@ -126,6 +126,14 @@ export interface BatchCommit {
    * keep them in pieces of at most RESULT_PIECE_BYTES (store/result-chunks.ts).
    */
   readonly resultLines: Uint8Array;
+  /**
+   * The checkpoint's `resultBytes` this batch continues from. A job sends a batch while the one
+   * before it may still be committing; if that one failed, the checkpoint is not where this batch
+   * starts, and the store refuses it (CheckpointMovedError) rather than commit it after a gap.
+   * null for lines committed on their own (a header, an earlier version's lines), wherever the
+   * checkpoint is.
+   */
+  readonly continues: number | null;
   readonly leaseMs: number;
   readonly now: Date;
 }
@@ -200,6 +208,14 @@ export class UniqueConflictError extends Error {
   }
 }
 
+/** Thrown by commitBatch for a batch that does not continue from the stored checkpoint (BatchCommit.continues). */
+export class CheckpointMovedError extends Error {
+  constructor(jobId: string, resourceIndex: number, continues: number) {
+    super(`job ${jobId} resource ${resourceIndex}: the batch continues from result byte ${continues}, and the checkpoint is elsewhere (an earlier batch did not commit)`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
 /**
  * Everything Bulkwright keeps, behind one port (DESIGN.md "ports"). Only store/* knows SQL.
  * A batch commit is one transaction: records, counters and checkpoint together.
@@ -256,6 +272,7 @@ export interface Store {
   releaseLease(jobId: string, workerId: string): Promise<void>;
   /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */
   startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void>;
+  /** A job's batches are applied in the order of the calls, each after the one before it has committed or failed. */
   commitBatch(batch: BatchCommit): Promise<void>;
   /**
    * A resource's result CSV as its committed batches wrote it, streamed in order; the stream fails

@@ -44,12 +44,59 @@ it('finishes a job whose every batch is refused once, each rerun moving on', asy
   expect(await ctx.server.countRecords('Leads')).toBe(before + 3500);
 });
 
+it('commits nothing after a batch refused while the next one was already sent, and reruns both', async () => {
+  // The refusal comes late, so the job has sent the next batch by then (two commits in flight);
+  // that one must not commit after the gap, or the rerun would start past the refused rows.
+  let refusedOnce = false;
+  const rows = Array.from({ length: 2500 }, (_, i) => [`Row ${i}`, `late-${i}@late.example`]);
+  const before = await ctx.server.countRecords('Leads');
+  const out = await withLateRefusal(
+    (batch) => {
+      if (refusedOnce || batch.progress.rowsDone !== 1000) return false;
+      refusedOnce = true;
+      return true;
+    },
+    () => ctx.importer.importCsv(csvText(HEADER, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...HEADER))),
+  );
+  expect(refusedOnce).toBe(true);
+  expect(out.rows.map((r) => r.Last_Name)).toEqual(rows.map((r) => r[0]));
+  expect(new Set(out.rows.map((r) => r.STATUS))).toEqual(new Set(['ADDED']));
+  expect(fileCounts(out.job)).toMatchObject({ added_count: 2500, skipped_count: 0, total_count: 2500 });
+  expect(await ctx.server.countRecords('Leads')).toBe(before + 2500);
+});
+
+/** Refuses the chosen batches only after the job has had time to send the batch after them. */
+async function withLateRefusal<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
+  const { store } = ctx.server.bw;
+  const { commitBatch } = store;
+  const sentAfter = new Set<number>();
+  store.commitBatch = async (batch: BatchCommit) => {
+    sentAfter.add(batch.progress.rowsDone);
+    if (refuse(batch)) {
+      const next = batch.progress.rowsDone + 500;
+      for (let waited = 0; !sentAfter.has(next) && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+      if (!sentAfter.has(next)) throw new Error('the next batch was not sent while this one was in flight');
+      throw new UniqueConflictError('injected late');
+    }
+    return commitBatch.call(store, batch);
+  };
+  try {
+    return await run();
+  } finally {
+    store.commitBatch = commitBatch;
+  }
+}
+
 it('fails a job refused five times in a row at one checkpoint, keeping what it committed before', async () => {
   const rows = Array.from({ length: 1200 }, (_, i) => [`Row ${i}`, `stuck-${i}@stuck.example`]);
   const before = await ctx.server.countRecords('Leads');
   let refusals = 0;
   const job = await withRefusals(
-    (batch) => batch.progress.rowsDone > 500 && ++refusals > 0,
+    // Every batch past the checkpoint is refused; each pass's first one (rows 501-1000) counts it.
+    (batch) => {
+      if (batch.progress.rowsDone === 1000) refusals++;
+      return batch.progress.rowsDone > 500;
+    },
     async () => {
       const fileId = await ctx.importer.upload(csvText(HEADER, rows));
       const jobId = await ctx.importer.api.createJobId(jobBody('insert', 'Leads', fileId, byPosition(...HEADER)));

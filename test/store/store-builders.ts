@@ -114,6 +114,7 @@ export async function aBatch(store: Store, org: Seeded, jobId: string, workerId:
     updates: recordRows([]),
     progress: { status: 'INPROGRESS', code: 'INPROGRESS', counts: { added: n, updated: 0, skipped: 0 }, rowsDone: n, resultBytes: 100 * n },
     resultLines: new Uint8Array(0),
+    continues: null,
     leaseMs: 60_000,
     now: new Date(),
     records,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
@@ -144,6 +144,45 @@ describe.each(backends)('$name', (backend) => {
 
     await a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, { status: 'COMPLETED', resultKey: `results/${jobId}.zip`, failure: null, at: new Date(), callback: null });
     expect(await read(b, 0)).toBe('');
+  });
+
+  it('refuses a batch that does not continue from the checkpoint, keeping nothing of it', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const line = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const first = await aBatch(a, org, jobId, 'worker-a', 1);
+    await a.commitBatch({ ...first, resultLines: line('H\nA\n'), continues: 0, progress: { ...first.progress, rowsDone: 1, resultBytes: 4 } });
+    // Sent while the batch before it (bytes 4-6) was committing; that one never committed.
+    const third = await aBatch(a, org, jobId, 'worker-a', 1);
+    const records = third.records.map((r) => ({ ...r, values: { ...r.values, Email: 'third@example.com' } }));
+    await expect(
+      a.commitBatch({ ...third, inserts: recordRows(records), resultLines: line('C\n'), continues: 6, progress: { ...third.progress, rowsDone: 3, resultBytes: 8 } }),
+    ).rejects.toBeInstanceOf(CheckpointMovedError);
+    expect(await b.countRecords(org.moduleId)).toBe(1);
+    expect((await b.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 1, resultBytes: 4 });
+    const parts: Buffer[] = [];
+    for await (const part of b.readResult(jobId, 0, 4)) parts.push(part as Buffer);
+    expect(Buffer.concat(parts).toString()).toBe('H\nA\n');
+  });
+
+  it("applies a job's batches in the order they are sent, the next sent before the one before it has committed", async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const sends = [];
+    for (let i = 0; i < 4; i++) {
+      const batch = await aBatch(a, org, jobId, 'worker-a', 2);
+      const records = batch.records.map((r, k) => ({ ...r, values: { ...r.values, Email: `order${i}-${k}@example.com` } }));
+      const lines = new TextEncoder().encode(`B${i}a\nB${i}b\n`);
+      sends.push({ ...batch, inserts: recordRows(records), resultLines: lines, continues: i * 8, progress: { ...batch.progress, rowsDone: 2 * (i + 1), resultBytes: 8 * (i + 1) } });
+    }
+    await Promise.all(sends.map((s) => a.commitBatch(s)));
+    expect((await b.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 8, resultBytes: 32 });
+    const parts: Buffer[] = [];
+    for await (const part of b.readResult(jobId, 0, 32)) parts.push(part as Buffer);
+    expect(Buffer.concat(parts).toString()).toBe('B0a\nB0b\nB1a\nB1b\nB2a\nB2b\nB3a\nB3b\n');
+    expect(await b.countRecords(org.moduleId)).toBe(8);
   });
 
   it('fails a result read at bytes its chunks do not hold', async () => {

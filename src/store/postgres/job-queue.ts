@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream } from '../result-chunks.js';
 import type { PgModuleCatalog } from './module-catalog.js';
@@ -118,7 +118,7 @@ export class PgJobQueue {
         // (the batch processor folds updates of records it inserts into their inserts).
         await table.update(c, b.updates);
         await table.insert(c, b.inserts);
-        await writeProgress(c, b.jobId, b.resourceIndex, b.progress);
+        await writeProgress(c, b.jobId, b.resourceIndex, b.progress, b.continues);
         for (const piece of resultPieces(b.resultLines, b.progress.resultBytes)) {
           await c.query('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
             b.jobId, b.resourceIndex, piece.pos, Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength),
@@ -179,12 +179,14 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expi
   if (r.rowCount !== 1) throw new LeaseLostError(jobId);
 }
 
-async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress): Promise<void> {
-  await c.query(
+/** @param continues when not null, the checkpoint must be at this result byte (BatchCommit.continues). */
+async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress, continues: number | null = null): Promise<void> {
+  const r = await c.query(
     `UPDATE job_resources SET status = $1, code = $2, added = $3, updated = $4, skipped = $5, rows_done = $6, result_bytes = $7
-     WHERE job_id = $8 AND idx = $9`,
-    [p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx],
+     WHERE job_id = $8 AND idx = $9 AND ($10::bigint IS NULL OR result_bytes = $10)`,
+    [p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx, continues],
   );
+  if (r.rowCount !== 1 && continues !== null) throw new CheckpointMovedError(jobId, idx, continues);
 }
 
 function toJob(r: Row, progressRows: readonly Row[]): Job {

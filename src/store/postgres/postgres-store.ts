@@ -40,6 +40,8 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
 export class PostgresStore implements Store {
   readonly singleHost = false;
   private readonly callbacks: PgCallbackQueue;
+  /** Per job, the last commit sent, settled either way: the next one starts after it. */
+  private readonly commitsOfJob = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -231,7 +233,20 @@ export class PostgresStore implements Store {
   }
 
   commitBatch(batch: BatchCommit): Promise<void> {
-    return this.committer ? this.committer.commit(batch) : this.jobs.commitBatch(batch);
+    if (this.committer) return this.committer.commit(batch);
+    // Each on a connection of its own from the pool: a job's next batch waits for the one before
+    // it, or it could commit first (and be refused: it continues from a checkpoint not there yet).
+    const before = this.commitsOfJob.get(batch.jobId) ?? Promise.resolve();
+    const commit = before.then(() => this.jobs.commitBatch(batch));
+    const settled = commit.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.commitsOfJob.set(batch.jobId, settled);
+    void settled.then(() => {
+      if (this.commitsOfJob.get(batch.jobId) === settled) this.commitsOfJob.delete(batch.jobId);
+    });
+    return commit;
   }
 
   readResult(jobId: string, resourceIndex: number, bytes: number): Readable {

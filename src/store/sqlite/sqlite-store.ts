@@ -6,6 +6,7 @@ import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import type { ModuleDef } from '../../domain/metadata.js';
 import type { SchemaPlan } from '../../domain/schema.js';
 import {
+  CheckpointMovedError,
   LeaseLostError,
   UniqueConflictError,
   type AccessToken,
@@ -246,7 +247,7 @@ export class SqliteStore implements Store {
       // (the batch processor folds updates of records it inserts into their inserts).
       table.update(b.updates);
       table.insert(b.inserts);
-      this.writeProgress(b.jobId, b.resourceIndex, b.progress);
+      this.writeProgress(b.jobId, b.resourceIndex, b.progress, b.continues);
       const insertChunk = this.c.sql('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
       for (const c of resultPieces(b.resultLines, b.progress.resultBytes)) insertChunk.run(b.jobId, b.resourceIndex, c.pos, c.data);
     }).immediate();
@@ -307,13 +308,15 @@ export class SqliteStore implements Store {
     if (this.c.sql(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
   }
 
-  private writeProgress(jobId: string, idx: number, p: ResourceProgress): void {
-    this.c
+  /** @param continues when not null, the checkpoint must be at this result byte (BatchCommit.continues). */
+  private writeProgress(jobId: string, idx: number, p: ResourceProgress, continues: number | null = null): void {
+    const changed = this.c
       .sql(
         `UPDATE job_resources SET status = ?, code = ?, added = ?, updated = ?, skipped = ?, rows_done = ?, result_bytes = ?
-         WHERE job_id = ? AND idx = ?`,
+         WHERE job_id = ? AND idx = ? AND (? IS NULL OR result_bytes = ?)`,
       )
-      .run(p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx);
+      .run(p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx, continues, continues).changes;
+    if (changed !== 1 && continues !== null) throw new CheckpointMovedError(jobId, idx, continues);
   }
 
   async findRecords(moduleId: string, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
