@@ -198,14 +198,16 @@ export class RecordTable {
 
   /**
    * Updates row by row, in order (a record may be updated twice, and a unique value one row frees
-   * may be taken by the next), with one cached statement per set of given columns. The id is bound
-   * as text: the rowid seek converts it, and no BigInt is made per row.
+   * may be taken by the next), with one cached statement per set of given columns. The shared
+   * values are positional parameters filled once per statement: bound by name, better-sqlite3
+   * looked each one up on every row. The id is bound as text: the rowid seek converts it, and no
+   * BigInt is made per row.
    */
   update(rows: RecordRows): void {
     const count = rows.ids.length;
     if (count === 0) return;
     const w = rows.columns.length;
-    const shared = this.sharedParams(rows.shared);
+    const shared = Object.values(rows.shared).map(toSql);
     const plans = new Map<string, { stmt: Database.Statement; given: number[]; keyed: number[]; params: SqlValue[] }>();
     for (let r = 0; r < count; r++) {
       const mask = givenMask(rows, r);
@@ -213,14 +215,16 @@ export class RecordTable {
       if (!plan) {
         const given = givenColumns(mask, w);
         const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys).filter((c) => given.includes(c));
-        plan = { stmt: this.updateStatement(rows, given, keyed), given, keyed, params: new Array(given.length + keyed.length + 1) };
+        // Laid out as the statement's SET list: given columns, key columns, shared values; then the id.
+        const params: SqlValue[] = [...new Array<SqlValue>(given.length + keyed.length).fill(null), ...shared, null];
+        plan = { stmt: this.updateStatement(rows, given, keyed), given, keyed, params };
         plans.set(mask, plan);
       }
       const { given, keyed, params } = plan;
       for (let i = 0; i < given.length; i++) params[i] = toSql(cell(rows, given[i] as number, r));
       for (let k = 0; k < keyed.length; k++) params[given.length + k] = keyValue(cell(rows, keyed[k] as number, r));
-      params[given.length + keyed.length] = rows.ids[r] as string;
-      plan.stmt.run(params, shared);
+      params[params.length - 1] = rows.ids[r] as string;
+      plan.stmt.run(params);
     }
   }
 
@@ -232,7 +236,7 @@ export class RecordTable {
       const sets = [
         ...given.map((c) => `${quoteIdent(rows.columns[c] as string)} = ?`),
         ...keyed.map((c) => `${quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)} = ?`),
-        ...sharedNames.map((name, i) => `${quoteIdent(name)} = @s${i}`),
+        ...sharedNames.map((name) => `${quoteIdent(name)} = ?`),
       ];
       stmt = this.db.prepare(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE "id" = ?`);
       this.updateStmts.set(cacheKey, stmt);
