@@ -24,7 +24,12 @@ export class CommitThread {
   private nextId = 0;
 
   constructor(target: CommitTarget) {
-    this.thread = new Worker(threadEntry(import.meta.url, 'commit-thread-entry.js'), { workerData: target, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    // On PostgreSQL the thread builds each batch's COPY text, and with 8 MB of young generation
+    // the batches outlived their scavenges: promoted, then collected by the old generation's GC
+    // (measured: 24 MB is 3–7% faster, at the same peak memory). The SQLite writer binds a batch
+    // and drops it: 8 MB.
+    const youngMb = target.kind === 'postgres' ? 24 : 8;
+    this.thread = new Worker(threadEntry(import.meta.url, 'commit-thread-entry.js'), { workerData: target, resourceLimits: { maxYoungGenerationSizeMb: youngMb } });
     this.thread.on('message', (m: CommitReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
