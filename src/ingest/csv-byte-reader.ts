@@ -12,7 +12,7 @@ const CR = 0x0d;
  * them is above U+00FF, and text decoded in pieces (and every cell sliced from a piece) is two-byte
  * if any record in the piece has such a letter. A record decoded alone is one-byte unless it holds
  * one itself: half the memory for most cells, copied half as long by every scavenge and by the
- * clone to the writer thread, and not transcoded again when SQLite binds it. Records are found on
+ * clone to the commit thread, and not transcoded again when SQLite binds it. Records are found on
  * bytes, which is safe in UTF-8: no byte of a multi-byte character is an ASCII quote, delimiter or
  * line break. It also drops the concatenation of a piece's unfinished record with the next piece,
  * a copy of the whole text.

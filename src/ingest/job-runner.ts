@@ -31,7 +31,7 @@ interface ResourceContext {
 /**
  * Commits a job may have sent and not seen answered. Two: the commit thread (or PostgreSQL) starts
  * on the next batch as soon as one commits, instead of waiting for the job thread to send it
- * (measured with bench/tools/one-job.mjs: PostgreSQL +4-20%, SQLite +3-10%). Each batch says
+ * (alternating bench/tools/one-job.mjs runs: SQLite insert +7%, PostgreSQL +8%). Each batch says
  * where it continues from (BatchCommit.continues), so none commits after one that failed.
  */
 const MAX_COMMITS_IN_FLIGHT = 2;
