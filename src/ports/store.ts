@@ -94,7 +94,7 @@ export interface RecordRows {
    * By column: row r's value of columns[c] is values[c][r]. In updates, undefined leaves the
    * stored value as it is; in inserts it stands for null. (One array per column stays under V8's
    * 128 KB large-object size at batch sizes of up to 16,000 rows; one flat array of a batch's
-   * cells did not, and cost a large-object allocation on each side of the writer thread per batch.)
+   * cells did not, and cost a large-object allocation on each side of the commit thread per batch.)
    */
   readonly values: readonly (readonly (CellValue | undefined)[])[];
   /** Values every row gets (the system fields, an insert's default Owner): bound once per statement. */
