@@ -127,6 +127,7 @@ export class JobRunner {
           zipKey,
           job.resources.map((r, k) => ({
             name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
+            size: r.progress.resultBytes,
             open: () => store.readResult(job.id, k, r.progress.resultBytes),
           })),
         );

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { describe, expect, it } from 'vitest';
+import { zipStream, type ZipWriterEntry, type ZipWriterOptions } from '../../src/ingest/zip-writer.js';
+
+async function zipOf(entries: readonly ZipWriterEntry[], options?: ZipWriterOptions): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of zipStream(entries, options)) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+const entry = (name: string, content: Buffer, chunk = 7_000): ZipWriterEntry => ({
+  name,
+  size: content.length,
+  open: () => Readable.from((function* () {
+    for (let at = 0; at < content.length; at += chunk) yield content.subarray(at, at + chunk);
+  })()),
+});
+
+/** Each entry as yauzl reads it: name, content, the CRC-32 the zip records, and whether it used Zip64 sizes. */
+function read(zip: Buffer): Promise<{ name: string; content: Buffer; crc: number; zip64: boolean }[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, file) => {
+      if (err || !file) return reject(err ?? new Error('no zip'));
+      const out: { name: string; content: Buffer; crc: number; zip64: boolean }[] = [];
+      file.on('entry', (e: yauzl.Entry) => {
+        file.openReadStream(e, (se, stream) => {
+          if (se || !stream) return reject(se ?? new Error('no stream'));
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            out.push({ name: e.fileName, content: Buffer.concat(chunks), crc: e.crc32, zip64: e.extraFields.some((f) => f.id === 0x0001) });
+            file.readEntry();
+          });
+        });
+      });
+      file.on('end', () => resolve(out));
+      file.on('error', reject);
+      file.readEntry();
+    });
+  });
+}
+
+/** Info-ZIP's own check of every entry's CRC and sizes, where the machine has it. */
+function unzipTest(zip: Buffer): string | null {
+  if (!existsSync('/usr/bin/unzip')) return null;
+  const dir = mkdtempSync(path.join(tmpdir(), 'bulkwright-zip-'));
+  try {
+    writeFileSync(path.join(dir, 'a.zip'), zip);
+    return execFileSync('/usr/bin/unzip', ['-t', path.join(dir, 'a.zip')], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const csv = (rows: number): Buffer => Buffer.from(Array.from({ length: rows }, (_, i) => `Row ${i},Łukasz ${i},ADDED,${5725767000001000000 + i},\n`).join(''), 'utf8');
+
+describe('zipStream', () => {
+  it('writes entries that readers take back byte for byte, with their CRC-32', async () => {
+    const files = [entry('Leads-leads.csv', csv(20_000)), entry('Contacts-ünïcode.csv', csv(3)), entry('empty.csv', Buffer.alloc(0))];
+    const contents = [csv(20_000), csv(3), Buffer.alloc(0)];
+    const zip = await zipOf(files);
+    const back = await read(zip);
+    expect(back.map((b) => b.name)).toEqual(['Leads-leads.csv', 'Contacts-ünïcode.csv', 'empty.csv']);
+    back.forEach((b, i) => {
+      expect(b.content.equals(contents[i] as Buffer)).toBe(true);
+      expect(b.crc).toBe(crc32(contents[i] as Buffer));
+      expect(b.zip64).toBe(false);
+    });
+    // Deflated, not stored.
+    expect(zip.length).toBeLessThan(contents[0]!.length / 3);
+    const tested = unzipTest(zip);
+    if (tested !== null) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it('writes the Zip64 records that entries and offsets past 4 GB need, which readers take', async () => {
+    const content = csv(5_000);
+    const zip = await zipOf([entry('a.csv', content), entry('b.csv', content)], { forceZip64: true });
+    const back = await read(zip);
+    expect(back.map((b) => [b.name, b.zip64, b.content.equals(content), b.crc === crc32(content)])).toEqual([
+      ['a.csv', true, true, true],
+      ['b.csv', true, true, true],
+    ]);
+    // The Zip64 end record and its locator precede the classic end record.
+    expect(zip.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBeGreaterThan(0);
+    expect(zip.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x07]))).toBeGreaterThan(0);
+    const tested = unzipTest(zip);
+    if (tested !== null) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it('fails when an entry holds other than the bytes announced', async () => {
+    const short = { ...entry('short.csv', csv(10)), size: csv(10).length + 1 };
+    await expect(zipOf([short])).rejects.toThrow(/held \d+ bytes, not the \d+ announced/);
+  });
+
+  it('fails with the error of a source that fails midway', async () => {
+    const failing: ZipWriterEntry = {
+      name: 'broken.csv',
+      size: 100_000,
+      open: () => Readable.from((async function* () {
+        yield Buffer.alloc(10_000, 0x61);
+        throw new Error('result lines from byte 10000 are missing');
+      })()),
+    };
+    await expect(zipOf([failing])).rejects.toThrow('result lines from byte 10000 are missing');
+  });
+});
