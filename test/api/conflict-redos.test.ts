@@ -11,18 +11,26 @@ import { useImportServer } from '../support/import-server.js';
 const ctx = useImportServer({ worker: { batchSize: 500 } });
 const HEADER = ['Last_Name', 'Email'];
 
-async function withRefusals<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
+/** Runs `run` with every commit going through `intercept`, which may refuse it or pass it on to the store's own. */
+async function interceptingCommits<T>(
+  intercept: (batch: BatchCommit, commit: (b: BatchCommit) => Promise<void>) => Promise<void>,
+  run: () => Promise<T>,
+): Promise<T> {
   const { store } = ctx.server.bw;
   const { commitBatch } = store;
-  store.commitBatch = async (batch: BatchCommit) => {
-    if (refuse(batch)) throw new UniqueConflictError('injected');
-    return commitBatch.call(store, batch);
-  };
+  store.commitBatch = (batch: BatchCommit) => intercept(batch, (b) => commitBatch.call(store, b));
   try {
     return await run();
   } finally {
     store.commitBatch = commitBatch;
   }
+}
+
+function withRefusals<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
+  return interceptingCommits(async (batch, commit) => {
+    if (refuse(batch)) throw new UniqueConflictError('injected');
+    return commit(batch);
+  }, run);
 }
 
 it('finishes a job whose every batch is refused once, each rerun moving on', async () => {
@@ -66,25 +74,16 @@ it('commits nothing after a batch refused while the next one was already sent, a
 });
 
 /** Refuses the chosen batches only after the job has had time to send the batch after them. */
-async function withLateRefusal<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
-  const { store } = ctx.server.bw;
-  const { commitBatch } = store;
+function withLateRefusal<T>(refuse: (batch: BatchCommit) => boolean, run: () => Promise<T>): Promise<T> {
   const sentAfter = new Set<number>();
-  store.commitBatch = async (batch: BatchCommit) => {
+  return interceptingCommits(async (batch, commit) => {
     sentAfter.add(batch.progress.rowsDone);
-    if (refuse(batch)) {
-      const next = batch.progress.rowsDone + 500;
-      for (let waited = 0; !sentAfter.has(next) && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
-      if (!sentAfter.has(next)) throw new Error('the next batch was not sent while this one was in flight');
-      throw new UniqueConflictError('injected late');
-    }
-    return commitBatch.call(store, batch);
-  };
-  try {
-    return await run();
-  } finally {
-    store.commitBatch = commitBatch;
-  }
+    if (!refuse(batch)) return commit(batch);
+    const next = batch.progress.rowsDone + 500;
+    for (let waited = 0; !sentAfter.has(next) && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    if (!sentAfter.has(next)) throw new Error('the next batch was not sent while this one was in flight');
+    throw new UniqueConflictError('injected late');
+  }, run);
 }
 
 it('fails a job refused five times in a row at one checkpoint, keeping what it committed before', async () => {
