@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { crc32, createDeflateRaw } from 'node:zlib';
 
 /** One file of a zip being written: its name, its exact size, and its bytes when asked for. */
@@ -48,29 +49,24 @@ export async function* zipStream(entries: readonly ZipWriterEntry[], options: Zi
     let crc = 0;
     let raw = 0;
     let compressed = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        crc = crc32(chunk, crc);
+        raw += chunk.length;
+        done(null, chunk);
+      },
+    });
     const deflate = createDeflateRaw({ level });
-    const source = entry.open();
-    // Feeds the deflater from the source while its output is read below; either one's error ends both.
-    const feeding = (async () => {
-      try {
-        for await (const chunk of source) {
-          const bytes = chunk as Buffer;
-          crc = crc32(bytes, crc);
-          raw += bytes.length;
-          if (!deflate.write(bytes)) await new Promise<void>((resolve) => deflate.once('drain', resolve));
-        }
-        deflate.end();
-      } catch (e) {
-        deflate.destroy(e as Error);
-      }
-    })();
+    // Its failure (the source's, say) reaches the loop below through `deflate`, destroyed with it.
+    const feeding = pipeline(entry.open(), counter, deflate).catch(() => undefined);
     try {
       for await (const out of deflate) {
         compressed += (out as Buffer).length;
         yield out as Buffer;
       }
     } finally {
-      source.destroy();
+      // A reader that stops early (the zip's write failed) tears the entry's streams down.
+      deflate.destroy();
       await feeding;
     }
     if (raw !== entry.size) throw new Error(`zip entry ${entry.name} held ${raw} bytes, not the ${entry.size} announced`);

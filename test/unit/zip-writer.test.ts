@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,20 @@ describe('zipStream', () => {
     expect(zip.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x07]))).toBeGreaterThan(0);
     const tested = unzipTest(zip);
     if (tested !== null) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it("releases an entry's source when the zip's reader stops early (its write failed), without waiting on it", async () => {
+    const noise = randomBytes(8 * 1024 * 1024);
+    const source = Readable.from((function* () {
+      for (let at = 0; at < noise.length; at += 65_536) yield noise.subarray(at, at + 65_536);
+    })());
+    const closed = new Promise<void>((resolve) => source.once('close', resolve));
+    const zip = zipStream([{ name: 'big.csv', size: noise.length, open: () => source }])[Symbol.asyncIterator]();
+    await zip.next(); // the local header
+    await zip.next(); // the first deflated bytes
+    await zip.return(undefined);
+    await closed;
+    expect(source.destroyed).toBe(true);
   });
 
   it('fails when an entry holds other than the bytes announced', async () => {
