@@ -257,7 +257,7 @@ export class JobRunner {
       }
 
       // Where a job's time goes, per phase, logged at its end (docs/performance.md reads these).
-      const spent = { read: 0, validate: 0, result: 0, commit: 0 };
+      const spent = { read: 0, validate: 0, result: 0, commit: 0, send: 0, yield: 0 };
       let mark = performance.now();
       const lap = (phase: keyof typeof spent): void => {
         const t = performance.now();
@@ -317,8 +317,10 @@ export class JobRunner {
           );
         inFlight.push(commit);
         batch = [];
+        lap('send');
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).
         await yieldToEventLoop();
+        lap('yield');
       };
       for await (const records of batches) {
         if (stopping?.aborted) {
@@ -343,7 +345,7 @@ export class JobRunner {
       await settle();
       lap('commit');
       const ms = (n: number): string => `${Math.round(n)} ms`;
-      this.o.log('info', `job ${job.id} resource ${index}: ${progress.rowsDone} rows; read ${ms(spent.read)}, validate ${ms(spent.validate)}, result ${ms(spent.result)}, commit ${ms(spent.commit)}`);
+      this.o.log('info', `job ${job.id} resource ${index}: ${progress.rowsDone} rows; read ${ms(spent.read)}, validate ${ms(spent.validate)}, result ${ms(spent.result)}, commit ${ms(spent.commit)}, send ${ms(spent.send)}, yield ${ms(spent.yield)}`);
       return { progress: { ...progress, status: 'COMPLETED', code: 'COMPLETED' }, conflict: null };
     } catch (e) {
       if (!(e instanceof UniqueConflictError)) throw e;
