@@ -1,8 +1,8 @@
 // The job thread's work alone, in one thread, with no writer and no HTTP: zip entry → batches →
 // BatchProcessor → result lines, against an empty SQLite store (its lookups all miss, as in the
 // bench's insert). Prints the time, the processor's and the result lines' share, and GC counts.
-// Run under the job thread's young generation for comparable GC: node --max-semi-space-size=4 …
-//   node --max-semi-space-size=4 bench/tools/job-thread.mjs [ZIP=bench/.work/leads-1000000.zip] [insert|upsert]
+// Run under the job thread's GC settings (threaded-job-processing.ts) for comparable GC:
+//   node --max-semi-space-size=10 --no-parallel-scavenge --heap-growing-percent=100 bench/tools/job-thread.mjs [ZIP=bench/.work/leads-1000000.zip] [insert|upsert]
 // BATCH=n sets the rows per batch (2000, as the server).
 // (npm run bench makes the zip; so does `node bench/generate-leads.mjs` plus any zip tool.)
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -62,6 +62,8 @@ try {
         mappings: header.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
         columnCount: header.length, actor: await store.getUser(orgId, userId), users: await store.listUsers(orgId),
         moduleByName: (name) => all.find((m) => m.apiName === name),
+        // As the job runner's first pass of an insert: no lookups, the unique indexes decide.
+        trustUniqueIndexes: operation === 'insert',
       }, store);
     }
     const t1 = performance.now();
