@@ -272,7 +272,12 @@ export class BatchProcessor {
     );
     const taken = this.ownersView(dbOwners);
     const refs = await this.lookups.references(prepared.flatMap((p) => p.refs ?? []));
-    const ids = await this.store.allocateIds(prepared.filter((p) => p.refused === null).length);
+    // Ids only for the rows that may insert: a row with errors already, or one that an update job
+    // or a stored match makes an update, needs none (an upsert onto existing records reserved an id
+    // per row, each reservation a write that waited for the commit thread's).
+    const mayInsert = (p: PreparedRow): boolean =>
+      p.refused === null && p.errors === null && operation !== 'update' && (operation === 'insert' || p.matchKey === null || matches.get(p.matchKey) === undefined);
+    const ids = await this.store.allocateIds(prepared.filter(mayInsert).length);
     let nextId = 0;
 
     const actor = this.plan.actor.id;
@@ -295,7 +300,6 @@ export class BatchProcessor {
         outcomes[k] = { status: 'SKIPPED', recordId: null, errors: [p.refused] };
         continue;
       }
-      const candidateId = ids[nextId++] as string;
       const matched = p.matchKey === null ? undefined : addedByKey.get(p.matchKey) ?? matches.get(p.matchKey);
       let mode: 'insert' | 'update';
       if (operation === 'update') {
@@ -310,7 +314,8 @@ export class BatchProcessor {
         mode = 'insert';
         if (matched) addError(p, { code: 'DUPLICATE_DATA', field: findBy });
       }
-      const recordId = mode === 'update' && matched ? matched.id : candidateId;
+      // A row that writes nothing has no record: '' is no record's id, so no unique value is its own.
+      const recordId = matched && mode === 'update' ? matched.id : mode === 'insert' && p.errors === null ? (ids[nextId++] as string) : '';
       // The record as earlier rows left it (this batch, then batches still being written, then the store).
       const current = matched ? touched.get(matched.id) ?? this.inFlightTouched(matched.id) ?? matched.keys : undefined;
       if (p.refs !== null) {

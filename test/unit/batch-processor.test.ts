@@ -124,4 +124,23 @@ describe('BatchProcessor columns', () => {
     expect(r.inserts.ids).toEqual([]);
     expect(r.inserts.values.every((c) => c.length === 0)).toBe(true);
   });
+
+  it('reserves ids only for the rows that may insert: none for an upsert onto stored records', async () => {
+    const seed = await (await processorFor('insert')).process([['A', 'a@x.io', '1'], ['B', 'b@x.io', '2']], 1, '2026-01-01T00:00:00+00:00');
+    await commit(seed);
+    const reserved: number[] = [];
+    const allocateIds = store.allocateIds.bind(store);
+    store.allocateIds = async (count: number) => {
+      reserved.push(count);
+      return allocateIds(count);
+    };
+    const p = await processorFor('upsert');
+    await p.process([['A2', 'a@x.io', '10'], ['B2', 'B@x.io', '20']], 1, '2026-01-02T00:00:00+00:00');
+    const mixed = await p.process([['A3', 'a@x.io', '30'], ['C', 'c@x.io', '3'], ['C2', 'c@x.io', '4'], ['D', 'd@x.io', 'not a number']], 3, '2026-01-02T00:00:00+00:00');
+    expect(mixed.outcomes.map((o) => o.status)).toEqual(['UPDATED', 'ADDED', 'UPDATED', 'SKIPPED']);
+    // The second C row updates the record the first inserts, but whether it would was not known
+    // before the batch was decided: an id was reserved for it. A row refused by its cells gets none.
+    expect(reserved).toEqual([0, 2]);
+    expect(mixed.inserts.ids).toEqual([mixed.outcomes[1]?.recordId]);
+  });
 });
