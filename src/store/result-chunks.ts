@@ -26,28 +26,34 @@ export function resultPieces(lines: Uint8Array, end: number): ResultChunk[] {
   return out;
 }
 
+/** Chunks read a page at a time (`page(from)`: the chunks at byte `from` and after, in order). */
+export async function* pagedChunks(page: (from: number) => Promise<readonly ResultChunk[]>): AsyncGenerator<ResultChunk> {
+  let next = 0;
+  for (;;) {
+    const chunks = await page(next);
+    if (chunks.length === 0) return;
+    for (const c of chunks) {
+      yield c;
+      next = c.pos + c.data.byteLength;
+    }
+  }
+}
+
 /**
- * A resource's result CSV from its chunks, read a page at a time (`page(from)`: the chunks at
- * byte `from` and after, in order). Chunks must follow each other exactly and reach `bytes`; a
- * gap or a short end fails the stream.
- * `done` runs once the stream ends, fails or is destroyed.
+ * A resource's result CSV from its chunks, in order. Chunks must follow each other exactly and
+ * reach `bytes`; a gap or a short end fails the stream. `done` runs once the stream ends, fails or
+ * is destroyed.
  */
-export function resultStream(page: (from: number) => Promise<readonly ResultChunk[]>, bytes: number, done: () => void = () => undefined): Readable {
+export function resultStream(chunks: AsyncIterable<ResultChunk>, bytes: number, done: () => void = () => undefined): Readable {
   async function* read(): AsyncGenerator<Buffer> {
     try {
       let next = 0;
-      for (;;) {
-        const chunks = await page(next);
-        if (chunks.length === 0) {
-          if (next < bytes) throw new Error(`result lines from byte ${next} are missing (the checkpoint counts ${bytes})`);
-          return;
-        }
-        for (const c of chunks) {
-          if (c.pos !== next) throw new Error(`result lines from byte ${next} are missing (the next kept ones start at byte ${c.pos})`);
-          yield Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-          next += c.data.byteLength;
-        }
+      for await (const c of chunks) {
+        if (c.pos !== next) throw new Error(`result lines from byte ${next} are missing (the next kept ones start at byte ${c.pos})`);
+        yield Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+        next += c.data.byteLength;
       }
+      if (next < bytes) throw new Error(`result lines from byte ${next} are missing (the checkpoint counts ${bytes})`);
     } finally {
       done();
     }

@@ -185,6 +185,27 @@ describe.each(backends)('$name', (backend) => {
     expect(await b.countRecords(org.moduleId)).toBe(8);
   });
 
+  it('reads results again, whole, after reads stopped midway, as many of them as a pool has connections', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    const batch = await aBatch(a, org, jobId, 'worker-a', 1);
+    const lines = Buffer.from(`${'x'.repeat(999)}\n`.repeat(9_000));
+    await a.commitBatch({ ...batch, resultLines: lines, progress: { ...batch.progress, resultBytes: lines.length } });
+    // More reads left midway than PostgreSQL's pool has connections (10): none may stay taken.
+    for (let i = 0; i < 12; i++) {
+      const stream = b.readResult(jobId, 0, lines.length);
+      for await (const part of stream) {
+        expect((part as Buffer).length).toBeGreaterThan(0);
+        break;
+      }
+    }
+    const parts: Buffer[] = [];
+    for await (const part of b.readResult(jobId, 0, lines.length)) parts.push(part as Buffer);
+    expect(Buffer.concat(parts).equals(lines)).toBe(true);
+    expect(await b.countRecords(org.moduleId)).toBe(1);
+  });
+
   it('fails a result read at bytes its chunks do not hold', async () => {
     const [jobId] = (await a.allocateIds(1)) as [string];
     await a.createJob(aJob(org, jobId));

@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
-import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream } from '../result-chunks.js';
+import { resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
+import { binaryCopyTuples } from './copy-binary.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
@@ -149,14 +151,30 @@ export class PgJobQueue {
     });
   }
 
+  /** In one binary COPY, streamed: bytea as its bytes (copy-binary.ts), not as hex text. */
   readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
-    return resultStream(async (from) => {
-      const { rows } = await this.pool.query<{ pos: string; data: Buffer }>(
-        'SELECT pos, data FROM result_chunks WHERE job_id = $1 AND idx = $2 AND pos >= $3 ORDER BY pos LIMIT $4',
-        [jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE],
-      );
-      return rows.map((r) => ({ pos: Number(r.pos), data: r.data }));
-    }, bytes);
+    // COPY takes no parameters: the id and the index are checked to be what they must, digits.
+    if (!/^\d+$/.test(jobId) || !Number.isSafeInteger(resourceIndex)) throw new Error(`no result for job ${jobId} resource ${resourceIndex}`);
+    const pool = this.pool;
+    async function* chunks(): AsyncGenerator<ResultChunk> {
+      const client = await pool.connect();
+      const copy = client.query(copyTo(
+        `COPY (SELECT pos, data FROM result_chunks WHERE job_id = '${jobId}' AND idx = ${resourceIndex} ORDER BY pos) TO STDOUT (FORMAT binary)`,
+      ));
+      let finished = false;
+      try {
+        for await (const [pos, data] of binaryCopyTuples(copy)) {
+          if (!pos || !data) throw new Error(`job ${jobId}: a result chunk without its position or lines`);
+          yield { pos: Number(pos.readBigInt64BE(0)), data };
+        }
+        finished = true;
+      } finally {
+        // A COPY left midway leaves its connection in the middle of the protocol: dropped, not reused.
+        if (!finished) copy.destroy();
+        client.release(finished ? undefined : new Error('result read stopped midway'));
+      }
+    }
+    return resultStream(chunks(), bytes);
   }
 
   private async withResources(db: Queryable, jobs: readonly Row[]): Promise<Job[]> {

@@ -28,7 +28,7 @@ import {
 } from '../../ports/store.js';
 import { CommitThread } from '../commit-thread.js';
 import { jobFromRows } from '../job-rows.js';
-import { RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
+import { pagedChunks, RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
@@ -272,7 +272,7 @@ export class SqliteStore implements Store {
     const close = (): void => {
       if (db?.open) db.close();
     };
-    const stream = resultStream(page, bytes, close);
+    const stream = resultStream(pagedChunks(page), bytes, close);
     stream.once('close', close);
     return stream;
   }
