@@ -56,6 +56,21 @@ describe.each(backends)('$name', (backend) => {
     await backing.remove();
   });
 
+  /** A new job, claimed by worker-a through store a: its id. */
+  async function claimedJob(): Promise<string> {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    await a.claimJob('worker-a', 60_000, new Date());
+    return jobId;
+  }
+
+  /** A resource's result lines, read whole through `store`. */
+  async function resultOf(store: Store, jobId: string, bytes: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of store.readResult(jobId, 0, bytes)) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+
   it('allocates ids that are unique across two stores on one database', async () => {
     const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).allocateIds(50)));
     const ids = batches.flat();
@@ -114,9 +129,7 @@ describe.each(backends)('$name', (backend) => {
   });
 
   it('keeps result lines with the checkpoint that counts them, none of a refused batch, and drops them at the job\'s end', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const text = (s: string): Uint8Array => new TextEncoder().encode(s);
     const batchWith = async (store: Store, workerId: string, lines: string, resultBytes: number, email = `lines${resultBytes}@example.com`) => {
       const batch = await aBatch(store, org, jobId, workerId, 1);
@@ -133,11 +146,7 @@ describe.each(backends)('$name', (backend) => {
     // More than one chunk row holds (RESULT_PIECE_BYTES): kept in pieces, read back whole.
     const long = `${'é'.repeat(2_100_000)}\n`;
     await a.commitBatch(await batchWith(a, 'worker-a', long, 33 + Buffer.byteLength(long)));
-    const read = async (store: Store, bytes: number): Promise<string> => {
-      const parts: Buffer[] = [];
-      for await (const part of store.readResult(jobId, 0, bytes)) parts.push(part as Buffer);
-      return Buffer.concat(parts).toString('utf8');
-    };
+    const read = async (store: Store, bytes: number): Promise<string> => (await resultOf(store, jobId, bytes)).toString('utf8');
     const all = 33 + Buffer.byteLength(long);
     expect(await read(b, all)).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${long}`);
     await expect(read(b, all + 1)).rejects.toThrow(`result lines from byte ${all} are missing (the checkpoint counts ${all + 1})`);
@@ -147,9 +156,7 @@ describe.each(backends)('$name', (backend) => {
   });
 
   it('refuses a batch that does not continue from the checkpoint, keeping nothing of it', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const line = (s: string): Uint8Array => new TextEncoder().encode(s);
     const first = await aBatch(a, org, jobId, 'worker-a', 1);
     await a.commitBatch({ ...first, resultLines: line('H\nA\n'), continues: 0, progress: { ...first.progress, rowsDone: 1, resultBytes: 4 } });
@@ -161,15 +168,11 @@ describe.each(backends)('$name', (backend) => {
     ).rejects.toBeInstanceOf(CheckpointMovedError);
     expect(await b.countRecords(org.moduleId)).toBe(1);
     expect((await b.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 1, resultBytes: 4 });
-    const parts: Buffer[] = [];
-    for await (const part of b.readResult(jobId, 0, 4)) parts.push(part as Buffer);
-    expect(Buffer.concat(parts).toString()).toBe('H\nA\n');
+    expect((await resultOf(b, jobId, 4)).toString()).toBe('H\nA\n');
   });
 
   it("applies a job's batches in the order they are sent, the next sent before the one before it has committed", async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const sends = [];
     for (let i = 0; i < 4; i++) {
       const batch = await aBatch(a, org, jobId, 'worker-a', 2);
@@ -179,16 +182,12 @@ describe.each(backends)('$name', (backend) => {
     }
     await Promise.all(sends.map((s) => a.commitBatch(s)));
     expect((await b.getJob(org.orgId, jobId))?.resources[0]?.progress).toMatchObject({ rowsDone: 8, resultBytes: 32 });
-    const parts: Buffer[] = [];
-    for await (const part of b.readResult(jobId, 0, 32)) parts.push(part as Buffer);
-    expect(Buffer.concat(parts).toString()).toBe('B0a\nB0b\nB1a\nB1b\nB2a\nB2b\nB3a\nB3b\n');
+    expect((await resultOf(b, jobId, 32)).toString()).toBe('B0a\nB0b\nB1a\nB1b\nB2a\nB2b\nB3a\nB3b\n');
     expect(await b.countRecords(org.moduleId)).toBe(8);
   });
 
   it('reads results again, whole, after reads stopped midway, as many of them as a pool has connections', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 1);
     const lines = Buffer.from(`${'x'.repeat(999)}\n`.repeat(9_000));
     await a.commitBatch({ ...batch, resultLines: lines, progress: { ...batch.progress, resultBytes: lines.length } });
@@ -200,22 +199,15 @@ describe.each(backends)('$name', (backend) => {
         break;
       }
     }
-    const parts: Buffer[] = [];
-    for await (const part of b.readResult(jobId, 0, lines.length)) parts.push(part as Buffer);
-    expect(Buffer.concat(parts).equals(lines)).toBe(true);
+    expect((await resultOf(b, jobId, lines.length)).equals(lines)).toBe(true);
     expect(await b.countRecords(org.moduleId)).toBe(1);
   });
 
   it('fails a result read at bytes its chunks do not hold', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 1);
     await a.commitBatch({ ...batch, resultLines: new TextEncoder().encode('B,ADDED\n'), progress: { ...batch.progress, resultBytes: 33 } });
-    const parts: Buffer[] = [];
-    await expect(async () => {
-      for await (const part of a.readResult(jobId, 0, 33)) parts.push(part as Buffer);
-    }).rejects.toThrow('result lines from byte 0 are missing (the next kept ones start at byte 25)');
+    await expect(resultOf(a, jobId, 33)).rejects.toThrow('result lines from byte 0 are missing (the next kept ones start at byte 25)');
   });
 
   it('frees at once a job whose lease holder the claimer says has died, and fences the dead holder out', async () => {
@@ -297,9 +289,7 @@ describe.each(backends)('$name', (backend) => {
   });
 
   it('commits records, counters and checkpoint together or not at all', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     // Emails that differ only in case collide on the unique field: the whole batch must roll back.
     const clashing = { ...batch, inserts: recordRows(batch.records.map((r, i) => ({ ...r, values: { ...r.values, Email: i === 0 ? 'same@example.com' : 'SAME@example.com' } }))) };
@@ -314,9 +304,7 @@ describe.each(backends)('$name', (backend) => {
   });
 
   it('keeps every field type as written and finds unique and name fields ignoring case in any script', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     await a.commitBatch(batch);
     const first = batch.records[0];
@@ -348,9 +336,7 @@ describe.each(backends)('$name', (backend) => {
   });
 
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
-    const [jobId] = (await a.allocateIds(1)) as [string];
-    await a.createJob(aJob(org, jobId));
-    await a.claimJob('worker-a', 60_000, new Date());
+    const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
     const [x, y] = batch.records as [PlainRecord, PlainRecord];
     const shared = { Created_Time: '2025-05-05T05:05:05+00:00', Modified_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId, Modified_By: org.userId };
