@@ -80,6 +80,21 @@ describe('zipStream', () => {
     if (tested !== null) expect(tested).toMatch(/No errors detected/);
   });
 
+  it('deflates an entry of many pieces, of every size around the piece length, into one stream readers take whole', async () => {
+    const piece = 1024 * 1024;
+    const big = csv(120_000); // ~5.6 MB: five pieces and a bit, deflated several at once
+    const sizes = [piece - 1, piece, piece + 1, 2 * piece, big.length];
+    const zip = await zipOf(sizes.map((n, i) => entry(`part${i}.csv`, big.subarray(0, n), 65_536)));
+    const back = await read(zip);
+    back.forEach((b, i) => {
+      const content = big.subarray(0, sizes[i]);
+      expect(b.content.equals(content)).toBe(true);
+      expect(b.crc).toBe(crc32(content));
+    });
+    const tested = unzipTest(zip);
+    if (tested !== null) expect(tested).toMatch(/No errors detected/);
+  });
+
   it('writes the Zip64 records that entries and offsets past 4 GB need, which readers take', async () => {
     const content = csv(5_000);
     const zip = await zipOf([entry('a.csv', content), entry('b.csv', content)], { forceZip64: true });
