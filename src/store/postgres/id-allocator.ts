@@ -36,7 +36,8 @@ export class PgIdAllocator {
     while (counters.length < count && this.next < this.end) counters.push(this.next++);
     if (counters.length < count) {
       const blocks = Math.ceil((count - counters.length) / ID_BLOCK);
-      const { rows } = await db.query<{ n: string }>("SELECT nextval('id_counter')::text AS n FROM generate_series(1, $1)", [blocks]);
+      // Named: every batch of an insert job runs it (see job-queue.ts holdLease).
+      const { rows } = await db.query<{ n: string }>({ name: 'ids-reserve', text: "SELECT nextval('id_counter')::text AS n FROM generate_series(1, $1)", values: [blocks] });
       // Blocks come after the rest taken above: counters only grow.
       const starts = rows.map((r) => Number(r.n)).sort((x, y) => x - y);
       if ((starts[starts.length - 1] ?? 0) + ID_BLOCK > Number(ID_COUNTER_SPAN)) throw new Error('id space exhausted');
