@@ -318,6 +318,11 @@ describe.each(backends)('$name', (backend) => {
       { id: first.id, keys: { Email: 'lead0@example.com', Score: '0', Active: 'true', Amount: '12.5' } },
     ]);
     expect(await b.findKeys(org.moduleId, 'id', [first.id], ['Last_Name'])).toEqual([{ id: first.id, keys: { Last_Name: 'lead\t0\n"quoted" \\ back' } }]);
+    // Keys that fold alike find their record once; an id that no record can have finds nothing.
+    expect(await b.findKeys(org.moduleId, 'Email', ['lead0@example.com', 'LEAD0@example.com', 'nobody@example.com'], ['Email'])).toEqual([
+      { id: first.id, keys: { Email: 'lead0@example.com' } },
+    ]);
+    expect(await b.findKeys(org.moduleId, 'id', [first.id, 'not-an-id', '99999999999999999999', first.id], [])).toEqual([{ id: first.id, keys: {} }]);
     const [accented] = (await a.allocateIds(1)) as [string];
     await a.commitBatch({ ...batch, inserts: recordRows([{ id: accented, values: { Last_Name: 'Émile', Email: 'élodie@example.com' } }]), updates: recordRows([]) });
     expect((await b.findRecords(org.moduleId, 'Email', ['ÉLODIE@EXAMPLE.COM'], [])).map((r) => r.id)).toEqual([accented]);

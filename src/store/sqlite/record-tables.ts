@@ -255,7 +255,56 @@ export class RecordTable {
    */
   findKeys(field: string, keys: readonly string[], keyFields: readonly string[]): RecordKeys[] {
     const decode = (f: string, v: unknown): CellValue => fromSql(this.fieldsByName.get(f), v);
-    return this.select(field, keys, keysSelect(keyFields, this.keyOf, quoteIdent), (row) => rowKeys(row, keyFields, this.keyOf, decode));
+    const keyCol = this.keyOf.get(field);
+    if (field !== 'id' && (keyCol === undefined || this.fieldsByName.get(field)?.unique !== true)) {
+      return this.select(field, keys, keysSelect(keyFields, this.keyOf, quoteIdent), (row) => rowKeys(row, keyFields, this.keyOf, decode));
+    }
+    return this.seekUnique(field, keyCol ?? null, keys, keyFields, decode);
+  }
+
+  /**
+   * findKeys by the id or a unique key column: one seek per key in one read transaction, reading
+   * the id as text and only the keys the search does not already give. An `IN (…)` list of 1,000
+   * keys had SQLite sort them into a temporary b-tree first, and each row came back as an object
+   * with a BigInt id and the key it was found by (measured with 1,000,000 keys: 2.8–3.1 s against
+   * 1.35–1.5 s for seeks that read the id alone).
+   */
+  private seekUnique(
+    field: string,
+    keyCol: string | null,
+    keys: readonly string[],
+    keyFields: readonly string[],
+    decode: (f: string, v: unknown) => CellValue,
+  ): RecordKeys[] {
+    const others = keyFields.filter((f) => f !== field);
+    const select = others.length === 0 ? 'CAST("id" AS TEXT)' : keysSelect(others, this.keyOf, quoteIdent).replace('"id"', 'CAST("id" AS TEXT) AS "id"');
+    const sql = `SELECT ${select} FROM ${this.table} WHERE ${keyCol ? quoteIdent(keyCol) : '"id"'} = ?`;
+    let stmt = this.findStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql).safeIntegers(true);
+      if (others.length === 0) stmt.pluck();
+      this.findStmts.set(sql, stmt);
+    }
+    const seek = stmt;
+    const bind = new Set<string | bigint>();
+    for (const k of keys) {
+      const key = keyCol ? foldKey(k) : asRowId(k);
+      if (key !== null) bind.add(key);
+    }
+    const out: RecordKeys[] = [];
+    this.db.transaction(() => {
+      for (const key of bind) {
+        const found = seek.get(key) as string | Record<string, unknown> | undefined;
+        if (found === undefined) continue;
+        if (typeof found === 'string') {
+          out.push({ id: found, keys: keyCol ? { [field]: key as string } : {} });
+          continue;
+        }
+        const r = rowKeys(found, others, this.keyOf, decode);
+        out.push(keyCol ? { id: r.id, keys: { ...r.keys, [field]: key as string } } : r);
+      }
+    })();
+    return out;
   }
 
 
