@@ -26,42 +26,42 @@ export function resultHeaderLine(header: readonly string[], echoed: readonly num
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const RETURN = 0x0d;
 
 /**
  * A batch's result lines, written straight into one buffer: built as strings first, they were a
- * sixth of an insert job's allocations (measured in bench/), all garbage once encoded.
+ * sixth of an insert job's allocations (measured in bench/), all garbage once encoded. Plain ASCII
+ * (most cells, every status and id) is copied a character at a time, by functions that keep the
+ * buffer and offset in locals: a `buf.write` call per cell cost more than the copy itself (the
+ * lines of 1,000,000 rows took 0.6–1.1 s, now 0.4–0.7 s, measured alone).
  */
 export function resultLines(rows: readonly (readonly string[])[], outcomes: readonly RowOutcome[], echoed: readonly number[]): Buffer {
   let out = Buffer.allocUnsafe(Math.max(4096, outcomes.length * 96));
   let at = 0;
-  /** Room for `bytes` more; a string of n UTF-16 units takes at most 3n bytes in UTF-8. */
-  const room = (bytes: number): void => {
-    if (at + bytes <= out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + bytes));
-    out.copy(bigger, 0, 0, at);
-    out = bigger;
-  };
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k] as RowOutcome;
     const raw = rows[k] ?? [];
+    const id = o.recordId ?? '';
+    const errors = o.errors.length > 0 ? formatRowErrors(o.errors) : '';
+    // The most the line can take: a cell of n UTF-16 units is at most 3n bytes of UTF-8, plus n
+    // doubled quotes and the two around it.
+    let most = o.status.length + id.length + 4 * errors.length + 6;
+    for (const i of echoed) most += 4 * (raw[i] ?? '').length + 3;
+    if (at + most > out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + most));
+      out.copy(bigger, 0, 0, at);
+      out = bigger;
+    }
     for (const i of echoed) {
-      const text = cell(raw[i] ?? '');
-      room(text.length * 3 + 1);
-      at += out.write(text, at, 'utf8');
+      at = writeCell(out, at, raw[i] ?? '');
       out[at++] = COMMA;
     }
-    const id = o.recordId ?? '';
-    room(o.status.length + id.length + 3);
-    at += out.write(o.status, at, 'latin1');
+    at = writeAscii(out, at, o.status);
     out[at++] = COMMA;
-    at += out.write(id, at, 'latin1');
+    at = writeAscii(out, at, id);
     out[at++] = COMMA;
-    if (o.errors.length > 0) {
-      const errors = cell(formatRowErrors(o.errors));
-      room(errors.length * 3);
-      at += out.write(errors, at, 'utf8');
-    }
-    room(1);
+    if (errors !== '') at = writeCell(out, at, errors);
     out[at++] = NEWLINE;
   }
   return out.subarray(0, at);
@@ -86,4 +86,36 @@ export async function writeResultZip(
   });
   const { size } = await blobs.write(zipKey, Readable.from(zipStream(unique)));
   return size;
+}
+
+/** Text known to be ASCII (a status, an id); returns the offset after it. */
+function writeAscii(out: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
+/**
+ * One CSV cell as UTF-8, quoted when it must be; returns the offset after it. Letters of the Basic
+ * Multilingual Plane are encoded here too (a name with an accent is common); a cell to quote, or
+ * one with a surrogate pair, is written again from its start by `buf.write`.
+ */
+function writeCell(out: Buffer, start: number, value: string): number {
+  let at = start;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === QUOTE || c === COMMA || c === NEWLINE || c === RETURN) return start + out.write(cell(value), start, 'utf8');
+      out[at++] = c;
+    } else if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      return start + out.write(cell(value), start, 'utf8');
+    } else {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return at;
 }

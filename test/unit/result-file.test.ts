@@ -78,6 +78,11 @@ describe('resultLines', () => {
     { spec: 'leaves a semicolon unquoted in a comma file', row: ['a;b', 'Zylker', 's@zylker.com'], outcome: added('1'), expected: 'a;b,Zylker,s@zylker.com,ADDED,1,\n' },
     { spec: 'writes accented text as is', row: ['Müller', 'Café', 'm@zylker.com'], outcome: added('1'), expected: 'Müller,Café,m@zylker.com,ADDED,1,\n' },
     { spec: 'writes an empty cell for a column the row lacks', row: ['Short'], outcome: added('1'), expected: 'Short,,,ADDED,1,\n' },
+    { spec: 'quotes a cell with a carriage return', row: ['a\rb', 'Zylker', 'r@zylker.com'], outcome: added('1'), expected: '"a\rb",Zylker,r@zylker.com,ADDED,1,\n' },
+    { spec: 'writes text past the ASCII range after a plain start', row: ['Zoë Ærø', 'Zylker 😀', 'z@zylker.com'], outcome: added('1'), expected: 'Zoë Ærø,Zylker 😀,z@zylker.com,ADDED,1,\n' },
+    { spec: 'quotes a cell whose quote comes after a plain start', row: ['Smith "Jr"', 'Zylker', 'q@zylker.com'], outcome: added('1'), expected: '"Smith ""Jr""",Zylker,q@zylker.com,ADDED,1,\n' },
+    { spec: 'writes letters of two and three bytes, and a lone surrogate as UTF-8 does', row: ['ßø€中', 'Ab\ud800', 'x@zylker.com'], outcome: added('1'), expected: 'ßø€中,Ab\ufffd,x@zylker.com,ADDED,1,\n' },
+    { spec: 'quotes accented text with a comma', row: ['Müller, Zoë', 'Zylker', 'c@zylker.com'], outcome: added('1'), expected: '"Müller, Zoë",Zylker,c@zylker.com,ADDED,1,\n' },
   ], ({ row, outcome, expected }) => {
     expect(resultLines([row], [outcome], echoed).toString('utf8')).toBe(expected);
   });
@@ -89,6 +94,15 @@ describe('resultLines', () => {
     ];
     const outcomes: RowOutcome[] = [added('11'), { status: 'UNPROCESSED', recordId: null, errors: [] }];
     expect(resultLines(rows, outcomes, [1, 3]).toString('utf8')).toBe('a1,a3,ADDED,11,\nb1,b3,UNPROCESSED,,\n');
+  });
+
+  it('grows its buffer for lines longer than it guessed, whatever their characters', () => {
+    const long = (k: number): string[] => ['é"'.repeat(200 + k), ','.repeat(300), `${'x'.repeat(500)}\n😀`];
+    const rows = Array.from({ length: 50 }, (_, k) => long(k));
+    const outcomes = rows.map((_, k) => added(String(k + 1)));
+    const quoted = (v: string): string => `"${v.replace(/"/g, '""')}"`;
+    const expected = rows.map((r, k) => `${r.map(quoted).join(',')},ADDED,${k + 1},\n`).join('');
+    expect(resultLines(rows, outcomes, [0, 1, 2]).toString('utf8')).toBe(expected);
   });
 
   it('writes nothing for no outcomes', () => {
