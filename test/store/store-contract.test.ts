@@ -340,6 +340,22 @@ describe.each(backends)('$name', (backend) => {
     expect((await b.getRecord(org.moduleId, first.id))?.values.Score).toBe(9);
   });
 
+  it('inserts and updates records of a module with more columns than SQLite binds in one statement of 50 rows', async () => {
+    const jobId = await claimedJob();
+    const fields = Array.from({ length: 700 }, (_, i) => ({ apiName: `F${i}`, dataType: 'text' as const }));
+    await a.applySchema(org.orgId, { newModules: [{ apiName: 'Wide', singularLabel: 'Wide', pluralLabel: 'Wide', fields: [{ apiName: 'Last_Name', dataType: 'text', isNameField: true }, ...fields] }], newFields: [] });
+    const wide = (await a.listModules(org.orgId)).find((m) => m.apiName === 'Wide')?.id as string;
+    const ids = await a.allocateIds(120);
+    const records = ids.map((id, r) => ({ id, values: Object.fromEntries([['Last_Name', `W${r}`], ...fields.map((f, i) => [f.apiName, `${r}.${i}`])]) }));
+    const batch = await aBatch(a, org, jobId, 'worker-a', 0);
+    await a.commitBatch({ ...batch, moduleId: wide, inserts: recordRows(records), updates: recordRows([]), progress: { ...batch.progress, rowsDone: 120 } });
+    expect(await b.countRecords(wide)).toBe(120);
+    expect((await b.getRecord(wide, ids[119] as string))?.values).toMatchObject({ Last_Name: 'W119', F0: '119.0', F699: '119.699' });
+    const changed = records.map((r) => ({ id: r.id, values: Object.fromEntries(fields.map((f, i) => [f.apiName, `new ${i}`])) }));
+    await a.commitBatch({ ...batch, moduleId: wide, inserts: recordRows([]), updates: recordRows(changed), progress: { ...batch.progress, rowsDone: 240 } });
+    expect((await b.getRecord(wide, ids[0] as string))?.values).toMatchObject({ Last_Name: 'W0', F0: 'new 0', F699: 'new 699' });
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
