@@ -71,6 +71,13 @@ interface FieldSlot {
 
 const NOT_BLANK = /\S/;
 
+/** Whether trim() would leave nothing of a cell; most cells start with printable ASCII and are answered without the regex. */
+function isBlank(cell: string): boolean {
+  const c = cell.charCodeAt(0);
+  if (c > 32 && c < 127) return false;
+  return !NOT_BLANK.test(cell);
+}
+
 interface Reference {
   readonly slot: number;
   readonly field: FieldDef;
@@ -414,10 +421,10 @@ export class BatchProcessor {
     if (refused !== null) return p;
     for (const c of this.cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
-      let blank = !NOT_BLANK.test(cell);
+      let blank = isBlank(cell);
       if (blank && c.defaultValue !== null) {
         cell = c.defaultValue;
-        blank = !NOT_BLANK.test(cell);
+        blank = isBlank(cell);
       }
       if (c.field === null) {
         // The id column of a resource matched by id.
