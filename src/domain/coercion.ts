@@ -53,12 +53,13 @@ export function coerceValue(field: FieldDef, raw: string, ctx: CoercionContext):
 
 /** coerceValue's answer as a value or a Refusal. */
 export function coerceCell(field: FieldDef, raw: string, ctx: CoercionContext): Coercion {
+  // Text is kept as written, spaces included: nothing to trim or test.
+  if (field.dataType === 'text' || field.dataType === 'textarea') {
+    return withinLength(field.length, raw) ? ok(raw) : bad(`longer than ${field.length} characters`);
+  }
   // trim() makes a new string even when there is nothing to trim: most cells have nothing.
   const text = isSpaceAt(raw, 0) || isSpaceAt(raw, raw.length - 1) ? raw.trim() : raw;
   switch (field.dataType) {
-    case 'text':
-    case 'textarea':
-      return withinLength(field.length, raw) ? ok(raw) : bad(`longer than ${field.length} characters`);
     case 'email':
       if (!EMAIL.test(text)) return bad('not a valid email address');
       return withinLength(field.length, text) ? ok(text) : bad(`longer than ${field.length} characters`);

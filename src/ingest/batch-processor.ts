@@ -204,7 +204,7 @@ export class BatchProcessor {
   private readonly uniqueSlots: readonly FieldSlot[];
   private readonly mandatory: readonly FieldSlot[];
   private readonly lookups: StoreLookups;
-  /** Per picklist field: lower-cased value → the spelling the picklist keeps. */
+  /** Per picklist field: lower-cased value, and each spelling met, → the spelling the picklist keeps. */
   private readonly picklists = new Map<string, Map<string, string>>();
   private newPicklistValues = new Map<string, string[]>();
   private inFlight: InFlightBatch[] = [];
@@ -466,10 +466,17 @@ export class BatchProcessor {
   }
 
   private canonicalChoice(field: FieldDef, known: Map<string, string>, value: string): string {
+    // Spellings seen before are answered as they are: a file repeats a few values a million times.
+    const seen = known.get(value);
+    if (seen !== undefined) return seen;
     const folded = value.toLowerCase();
     const hit = known.get(folded);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      known.set(value, hit);
+      return hit;
+    }
     known.set(folded, value);
+    known.set(value, value);
     const added = this.newPicklistValues.get(field.apiName) ?? [];
     added.push(value);
     this.newPicklistValues.set(field.apiName, added);
