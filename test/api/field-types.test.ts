@@ -163,6 +163,17 @@ describe('data types: accepted values are stored, rejected ones are INVALID_DATA
     expect(after).toEqual([...before, 'Space Mining']);
   });
 
+  it('stores a picklist value given in another case in the picklist\'s spelling, and a new value in its first spelling', async () => {
+    const out = await importer.importCsv(
+      csvText(['Last_Name', 'Industry'], [['Case 1', 'RETAIL'], ['Case 2', 'retail'], ['Case 3', 'Deep Sea Fishing'], ['Case 4', 'DEEP sea fishing'], ['Case 5', 'RETAIL']]),
+      (f) => jobBody('insert', 'Leads', f, [{ api_name: 'Last_Name', index: 0 }, { api_name: 'Industry', index: 1 }]),
+    );
+    const stored = [];
+    for (const id of out.ids) stored.push((await records.record('Leads', id as string)).Industry);
+    expect(stored).toEqual(['Retail', 'Retail', 'Deep Sea Fishing', 'Deep Sea Fishing', 'Retail']);
+    expect((await fieldMeta('Leads', 'Industry')).filter((v) => v.toLowerCase() === 'deep sea fishing')).toEqual(['Deep Sea Fishing']);
+  });
+
   it('resolves an owner by user id and rejects an id that is no user of the org', async () => {
     const out = await importer.importCsv(
       csvText(['Last_Name', 'Owner'], [['Owned', server.userId], ['Orphan', UNKNOWN_USER_ID]]),
