@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { binaryCopyTuples } from '../../store/postgres/copy-binary.js';
 
 /** Bytes fetched per query: large enough for few round trips, small enough to stream. */
 const READ_BYTES = 1024 * 1024;
@@ -44,15 +46,33 @@ export class PgBlobReader extends Readable {
     );
   }
 
+  /**
+   * One piece, by a binary `COPY (SELECT …) TO STDOUT` on a connection held for that piece only:
+   * a query's bytea arrives as hex text, a string twice the piece's size (past V8's 128 KB, one
+   * that only a full GC frees), decoded again into bytes. COPY takes no parameters: the position
+   * and length are integers, the key a quoted literal.
+   */
   private async fetch(): Promise<Buffer | null> {
     if (this.pos > this.end) return null;
     const want = Math.min(READ_BYTES, this.end - this.pos + 1);
-    const { rows } = await this.pool.query<{ part: Buffer }>(
-      `SELECT substring(data FROM ($2::bigint - pos + 1)::int FOR $3::int) AS part
-       FROM blob_chunks WHERE key = $1 AND pos <= $2::bigint ORDER BY pos DESC LIMIT 1`,
-      [this.key, this.pos, want],
-    );
-    const part = rows[0]?.part;
+    let part: Buffer | null = null;
+    const client = await this.pool.connect();
+    let done = false;
+    try {
+      const copy = client.query(copyTo(
+        `COPY (SELECT substring(data FROM (${this.pos}::bigint - pos + 1)::int FOR ${want}) FROM blob_chunks
+           WHERE key = ${client.escapeLiteral(this.key)} AND pos <= ${this.pos}::bigint ORDER BY pos DESC LIMIT 1) TO STDOUT (FORMAT binary)`,
+      ));
+      try {
+        for await (const [data] of binaryCopyTuples(copy)) part = data ?? null;
+        done = true;
+      } finally {
+        if (!done) copy.destroy();
+      }
+    } finally {
+      // A COPY left midway leaves its connection in the middle of the protocol: dropped, not reused.
+      client.release(done ? undefined : new Error('blob read stopped midway'));
+    }
     if (!this.checkedExists) {
       this.checkedExists = true;
       // An empty blob has no chunk: tell "empty" from "missing" once, on the first read.

@@ -12,12 +12,22 @@ const HEADER_BYTES = SIGNATURE.length + 8;
  */
 export async function* binaryCopyTuples(source: AsyncIterable<Buffer>): AsyncGenerator<(Buffer | null)[]> {
   let buf: Buffer = Buffer.alloc(0);
+  /** Chunks after `buf` not joined to it yet: a tuple of a MB arrives in many socket reads, joined once. */
+  const waiting: Buffer[] = [];
+  let waitingBytes = 0;
+  /** The bytes `buf` must hold before the next tuple (or the header) can be read. */
+  let need = 0;
   let headerRead = false;
   let ended = false;
   for await (const chunk of source) {
     // Past the trailer the source is read to its end, so that the connection finishes the COPY.
     if (ended) continue;
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    waiting.push(chunk);
+    waitingBytes += chunk.length;
+    if (buf.length + waitingBytes < need) continue;
+    buf = buf.length === 0 && waiting.length === 1 ? chunk : Buffer.concat([buf, ...waiting]);
+    waiting.length = 0;
+    waitingBytes = 0;
     let at = 0;
     if (!headerRead) {
       const start = buf.subarray(0, SIGNATURE.length);
@@ -34,31 +44,38 @@ export async function* binaryCopyTuples(source: AsyncIterable<Buffer>): AsyncGen
         break;
       }
       const tuple = tupleAt(buf, at);
-      // The tuple goes on in the next chunk.
-      if (tuple === null) break;
+      // The tuple goes on in the next chunks: wait for as many bytes as it is known to need.
+      if ('need' in tuple) {
+        need = tuple.need - at;
+        break;
+      }
       yield tuple.fields;
       at = tuple.end;
     }
     buf = buf.subarray(at);
+    if (ended) need = 0;
   }
   if (!ended) throw new Error('the binary COPY stream ended before its trailer');
 }
 
-/** The tuple that starts at byte `at` of `buf`, and where it ends; null if `buf` ends first. */
-function tupleAt(buf: Buffer, at: number): { fields: (Buffer | null)[]; end: number } | null {
-  if (buf.length - at < 2) return null;
+/**
+ * The tuple that starts at byte `at` of `buf`, and where it ends; or, if `buf` ends first, the
+ * length `buf` must reach for the tuple to be read further (its next field's header, or the field).
+ */
+function tupleAt(buf: Buffer, at: number): { fields: (Buffer | null)[]; end: number } | { need: number } {
+  if (buf.length - at < 2) return { need: at + 2 };
   const count = buf.readInt16BE(at);
   const fields: (Buffer | null)[] = [];
   let p = at + 2;
   for (let f = 0; f < count; f++) {
-    if (buf.length - p < 4) return null;
+    if (buf.length - p < 4) return { need: p + 4 };
     const length = buf.readInt32BE(p);
     p += 4;
     if (length === -1) {
       fields.push(null);
       continue;
     }
-    if (buf.length - p < length) return null;
+    if (buf.length - p < length) return { need: p + length };
     fields.push(buf.subarray(p, p + length));
     p += length;
   }
