@@ -34,7 +34,7 @@ const RETURN = 0x0d;
  * sixth of an insert job's allocations (measured in bench/), all garbage once encoded. Plain ASCII
  * (most cells, every status and id) is copied a character at a time, by functions that keep the
  * buffer and offset in locals: a `buf.write` call per cell cost more than the copy itself (the
- * lines of 1,000,000 rows took 0.6–1.1 s, now 0.4–0.7 s, measured alone).
+ * lines of 1,000,000 rows took 0.80–0.95 s, now 0.45–0.53 s, in bench/tools/job-thread.mjs).
  */
 export function resultLines(rows: readonly (readonly string[])[], outcomes: readonly RowOutcome[], echoed: readonly number[]): Buffer {
   let out = Buffer.allocUnsafe(Math.max(4096, outcomes.length * 96));

@@ -50,11 +50,17 @@ export function keyedColumns(columns: readonly string[], keyOf: ReadonlyMap<stri
 }
 
 /**
- * What findKeys selects: the id, then for each key field its key column where it has one (the
- * unique index then answers alone), else the field itself, as k0, k1, …
+ * What findKeys selects: the id (as `id`, the column itself unless `id` says how), then for each
+ * key field its key column where it has one (the unique index then answers alone), else the field
+ * itself, as k0, k1, …
  */
-export function keysSelect(keyFields: readonly string[], keyOf: ReadonlyMap<string, string>, quote: (name: string) => string): string {
-  return ['"id"', ...keyFields.map((f, i) => `${quote(keyOf.get(f) ?? f)} AS ${quote(`k${i}`)}`)].join(', ');
+export function keysSelect(
+  keyFields: readonly string[],
+  keyOf: ReadonlyMap<string, string>,
+  quote: (name: string) => string,
+  id = '"id"',
+): string {
+  return [id, ...keyFields.map((f, i) => `${quote(keyOf.get(f) ?? f)} AS ${quote(`k${i}`)}`)].join(', ');
 }
 
 /** A row selected by keysSelect as RecordKeys: a key column holds the key; another value is folded here. */

@@ -53,7 +53,6 @@ export async function* binaryCopyTuples(source: AsyncIterable<Buffer>): AsyncGen
       at = tuple.end;
     }
     buf = buf.subarray(at);
-    if (ended) need = 0;
   }
   if (!ended) throw new Error('the binary COPY stream ended before its trailer');
 }

@@ -283,7 +283,7 @@ export class RecordTable {
     decode: (f: string, v: unknown) => CellValue,
   ): RecordKeys[] {
     const others = keyFields.filter((f) => f !== field);
-    const select = others.length === 0 ? 'CAST("id" AS TEXT)' : keysSelect(others, this.keyOf, quoteIdent).replace('"id"', 'CAST("id" AS TEXT) AS "id"');
+    const select = others.length === 0 ? 'CAST("id" AS TEXT)' : keysSelect(others, this.keyOf, quoteIdent, 'CAST("id" AS TEXT) AS "id"');
     const sql = `SELECT ${select} FROM ${this.table} WHERE ${keyCol ? quoteIdent(keyCol) : '"id"'} = ?`;
     let stmt = this.findStmts.get(sql);
     if (!stmt) {
