@@ -7,16 +7,14 @@ import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
 import { cell, givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
+import { copyLines } from './copy-text.js';
 import { criteriaSql } from './record-criteria.js';
 import {
-  columnType, copyField, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
+  columnType, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
 } from './record-columns.js';
 
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
-
-/** COPY lines encoded at a time: ~200 lines of a few hundred characters stay a small string. */
-const COPY_PIECE_LINES = 200;
 
 /** Reads and writes one module's records in its typed table `rec_<module_id>`. */
 export class PgRecordTable {
@@ -50,29 +48,11 @@ export class PgRecordTable {
    * batch's transaction, so a failing row rolls back the whole batch with its counters.
    */
   async insert(client: pg.PoolClient, rows: RecordRows): Promise<void> {
-    const count = rows.ids.length;
-    if (count === 0) return;
-    const w = rows.columns.length;
+    if (rows.ids.length === 0) return;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-    // The shared cells are the same text on every line: rendered once.
-    const sharedText = sharedNames.map((k) => `\t${copyField(rows.shared[k])}`).join('');
-    // Encoded COPY_PIECE_LINES lines at a time: the whole batch's text as one string was a V8
-    // large object (docs/performance.md), slow to allocate and freed only by full collections.
-    const pieces: Buffer[] = [];
-    let text = '';
-    for (let r = 0; r < count; r++) {
-      let line = (rows.ids[r] as string) + sharedText;
-      for (let c = 0; c < w; c++) line += `\t${copyField(cell(rows, c, r))}`;
-      for (const c of keyed) line += `\t${copyField(keyValue(cell(rows, c, r)))}`;
-      text += `${line}\n`;
-      if ((r + 1) % COPY_PIECE_LINES === 0) {
-        pieces.push(Buffer.from(text, 'utf8'));
-        text = '';
-      }
-    }
-    if (text !== '') pieces.push(Buffer.from(text, 'utf8'));
+    const pieces = copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed);
     const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
     await pipeline(Readable.from(pieces), copy);
   }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { CellValue } from '../../src/domain/coercion.js';
+import { foldKey } from '../../src/domain/metadata.js';
+import type { RecordRows } from '../../src/ports/store.js';
+import { copyLines } from '../../src/store/postgres/copy-text.js';
+
+/** COPY's text format as its docs say it, one string per line: what the bytes must equal. */
+function expected(rows: RecordRows, shared: readonly (CellValue | undefined)[], keyed: readonly number[]): string {
+  const field = (v: CellValue | undefined): string => {
+    if (v === undefined || v === null) return '\\N';
+    if (typeof v === 'boolean') return v ? 't' : 'f';
+    if (typeof v === 'number') return String(v);
+    return v.replace(/[\\\t\n\r]/g, (m) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[m] as string);
+  };
+  return rows.ids
+    .map((id, r) => {
+      const cells = rows.values.map((column) => column[r]);
+      const keys = keyed.map((c) => {
+        const v = cells[c];
+        return v === undefined || v === null ? null : foldKey(v);
+      });
+      return `${[id, ...shared.map(field), ...cells.map(field), ...keys.map(field)].join('\t')}\n`;
+    })
+    .join('');
+}
+
+function batch(values: (CellValue | undefined)[][]): RecordRows {
+  const width = values[0]?.length ?? 0;
+  return {
+    columns: Array.from({ length: width }, (_, c) => `F${c}`),
+    ids: values.map((_, r) => String(5725767000001000000n + BigInt(r))),
+    values: Array.from({ length: width }, (_, c) => values.map((row) => row[c])),
+    shared: {},
+    keptKeys: [],
+  };
+}
+
+const decoded = (pieces: Buffer[]): string => Buffer.concat(pieces).toString('utf8');
+/** The expected lines as Buffer.from encodes them (a lone surrogate as U+FFFD), decoded again. */
+const asUtf8 = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+
+describe('copyLines', () => {
+  it('writes ids, shared values, cells and folded keys as COPY text, escaping backslash, tab and line breaks', () => {
+    const rows = batch([
+      ['Smith', 'smith@Zylker.com', 42, true, null],
+      ['back\\slash\ttab', 'line\nbreak\rreturn', 3.5, false, undefined],
+      ['Zoë Ærø', 'ÉLODIE@zylker.com', -7, null, ''],
+    ]);
+    const shared = ['2026-12-01T10:00:00+00:00', '5725767000000000001', null];
+    expect(decoded(copyLines(rows, shared, [1])).split('\n')).toEqual(asUtf8(expected(rows, shared, [1])).split('\n'));
+  });
+
+  it('writes characters past the Basic Multilingual Plane as one, and a lone surrogate as U+FFFD', () => {
+    const rows = batch([['😀 emoji', 'a\ud800b', '\udc00', 'x😀']]);
+    expect(Buffer.concat(copyLines(rows, [], [])).equals(Buffer.from(expected(rows, [], []), 'utf8'))).toBe(true);
+    expect(decoded(copyLines(rows, [], []))).toContain('\t😀 emoji\ta\ufffdb\t\ufffd\tx😀\n');
+  });
+
+  it('cuts many rows into pieces at line ends, and takes a row longer than a piece', () => {
+    const rows = batch([
+      ...Array.from({ length: 3000 }, (_, r) => [`row ${r}`, `é${'x'.repeat(r % 50)}\t`, r]),
+      ['y'.repeat(200_000), '日本'.repeat(40_000), 1],
+    ]);
+    const pieces = copyLines(rows, ['shared'], [0]);
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const p of pieces) expect(p[p.length - 1]).toBe(0x0a);
+    expect(decoded(pieces)).toBe(asUtf8(expected(rows, ['shared'], [0])));
+  });
+
+  it('writes nothing for no rows', () => {
+    expect(copyLines(batch([]), ['x'], [])).toEqual([]);
+  });
+});
