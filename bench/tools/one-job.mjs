@@ -1,6 +1,7 @@
 // Runs jobs on one fresh server and prints rows/s, peak RSS and the server's CPU time for each: quicker than `npm run bench`
 // for comparing two builds (alternate runs of each: this VM's speed drifts within minutes).
 //   ROWS=1000000 OPS=insert,upsert [PG=postgres://…/db] [ARGS="--flag …"] [LOG=1] node bench/tools/one-job.mjs
+// PG names an empty database made for the run (createdb): the server sets up its tables and org there.
 // Needs bench/.work/leads-<ROWS>.zip (npm run bench makes it). Jobs are timed from the upload to the
 // arrival of their callback, as in the bench.
 import { execFileSync } from 'node:child_process';

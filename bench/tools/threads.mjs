@@ -3,6 +3,7 @@
 // thread waited runnable for a core (schedstat's run-queue time): which thread bounds a job, and
 // whether the process is short of CPU rather than of work to do.
 //   ROWS=1000000 OPS=insert,upsert [PG=postgres://…/db] node bench/tools/threads.mjs
+// PG names an empty database made for the run (createdb): the server sets up its tables and org there.
 // Every thread is called "node" by the kernel, so they are listed by id (creation order): the main
 // thread first (the process id), V8's GC helpers soon after it (a few, with similar times, shared
 // by all isolates), libuv's pool (inflate, deflate, file writes) after those, and the worker
