@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
-import { binaryCopyTuples } from '../../store/postgres/copy-binary.js';
+import pg from 'pg';
+import { copyOut } from '../../store/postgres/copy-binary.js';
+
+const { escapeLiteral } = pg;
 
 /** Bytes fetched per query: large enough for few round trips, small enough to stream. */
 const READ_BYTES = 1024 * 1024;
@@ -47,32 +48,18 @@ export class PgBlobReader extends Readable {
   }
 
   /**
-   * One piece, by a binary `COPY (SELECT …) TO STDOUT` on a connection held for that piece only:
-   * a query's bytea arrives as hex text, a string twice the piece's size (past V8's 128 KB, one
-   * that only a full GC frees), decoded again into bytes. COPY takes no parameters: the position
-   * and length are integers, the key a quoted literal.
+   * One piece, by a binary `COPY (SELECT …) TO STDOUT` on a connection held for that piece only
+   * (copyOut): a query's bytea arrives as hex text, a string twice the piece's size (past V8's
+   * 128 KB, one that only a full GC frees), decoded again into bytes. The position and length are
+   * integers, the key a quoted literal.
    */
   private async fetch(): Promise<Buffer | null> {
     if (this.pos > this.end) return null;
     const want = Math.min(READ_BYTES, this.end - this.pos + 1);
     let part: Buffer | null = null;
-    const client = await this.pool.connect();
-    let done = false;
-    try {
-      const copy = client.query(copyTo(
-        `COPY (SELECT substring(data FROM (${this.pos}::bigint - pos + 1)::int FOR ${want}) FROM blob_chunks
-           WHERE key = ${client.escapeLiteral(this.key)} AND pos <= ${this.pos}::bigint ORDER BY pos DESC LIMIT 1) TO STDOUT (FORMAT binary)`,
-      ));
-      try {
-        for await (const [data] of binaryCopyTuples(copy)) part = data ?? null;
-        done = true;
-      } finally {
-        if (!done) copy.destroy();
-      }
-    } finally {
-      // A COPY left midway leaves its connection in the middle of the protocol: dropped, not reused.
-      client.release(done ? undefined : new Error('blob read stopped midway'));
-    }
+    const query = `SELECT substring(data FROM (${this.pos}::bigint - pos + 1)::int FOR ${want}) FROM blob_chunks
+      WHERE key = ${escapeLiteral(this.key)} AND pos <= ${this.pos}::bigint ORDER BY pos DESC LIMIT 1`;
+    for await (const [data] of copyOut(this.pool, query)) part = data ?? null;
     if (!this.checkedExists) {
       this.checkedExists = true;
       // An empty blob has no chunk: tell "empty" from "missing" once, on the first read.

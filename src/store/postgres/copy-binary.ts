@@ -1,3 +1,6 @@
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
 /** What every `COPY … (FORMAT binary)` stream starts with (PostgreSQL's COPY docs, "Binary Format"). */
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** The signature, a 32-bit flags field and the 32-bit length of the header extension that follows. */
@@ -79,4 +82,23 @@ function tupleAt(buf: Buffer, at: number): { fields: (Buffer | null)[]; end: num
     p += length;
   }
   return { fields, end: p };
+}
+
+/**
+ * The tuples of `COPY (query) TO STDOUT (FORMAT binary)` on a connection of `pool` held for the
+ * COPY only. A read left midway (the consumer stops, or a tuple fails) leaves the connection in the
+ * middle of the protocol: it is dropped from the pool, not reused. COPY takes no parameters: the
+ * caller puts only checked integers and `escapeLiteral` text into `query`.
+ */
+export async function* copyOut(pool: pg.Pool, query: string): AsyncGenerator<(Buffer | null)[]> {
+  const client = await pool.connect();
+  const copy = client.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT binary)`));
+  let finished = false;
+  try {
+    yield* binaryCopyTuples(copy);
+    finished = true;
+  } finally {
+    if (!finished) copy.destroy();
+    client.release(finished ? undefined : new Error('COPY read stopped midway'));
+  }
 }

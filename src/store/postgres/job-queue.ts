@@ -1,11 +1,10 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import { resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
-import { binaryCopyTuples } from './copy-binary.js';
+import { copyOut } from './copy-binary.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
@@ -159,21 +158,9 @@ export class PgJobQueue {
     if (!/^\d+$/.test(jobId) || !Number.isSafeInteger(resourceIndex)) throw new Error(`no result for job ${jobId} resource ${resourceIndex}`);
     const pool = this.pool;
     async function* chunks(): AsyncGenerator<ResultChunk> {
-      const client = await pool.connect();
-      const copy = client.query(copyTo(
-        `COPY (SELECT pos, data FROM result_chunks WHERE job_id = '${jobId}' AND idx = ${resourceIndex} ORDER BY pos) TO STDOUT (FORMAT binary)`,
-      ));
-      let finished = false;
-      try {
-        for await (const [pos, data] of binaryCopyTuples(copy)) {
-          if (!pos || !data) throw new Error(`job ${jobId}: a result chunk without its position or lines`);
-          yield { pos: Number(pos.readBigInt64BE(0)), data };
-        }
-        finished = true;
-      } finally {
-        // A COPY left midway leaves its connection in the middle of the protocol: dropped, not reused.
-        if (!finished) copy.destroy();
-        client.release(finished ? undefined : new Error('result read stopped midway'));
+      for await (const [pos, data] of copyOut(pool, `SELECT pos, data FROM result_chunks WHERE job_id = '${jobId}' AND idx = ${resourceIndex} ORDER BY pos`)) {
+        if (!pos || !data) throw new Error(`job ${jobId}: a result chunk without its position or lines`);
+        yield { pos: Number(pos.readBigInt64BE(0)), data };
       }
     }
     return resultStream(chunks(), bytes);
