@@ -24,5 +24,6 @@ const ID_PATTERN = /^[1-9][0-9]{14,18}$/;
 
 /** True for a string that could be one of our ids (15–19 digits, no leading zero). */
 export function isIdString(value: string): boolean {
-  return ID_PATTERN.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;
+  // Digit strings of equal length compare as their numbers do: no BigInt per job-details poll.
+  return ID_PATTERN.test(value) && (value.length < 19 || value <= '9223372036854775807');
 }

@@ -5,7 +5,7 @@ import { formatZohoTime } from '../domain/time.js';
 import type { TokenService } from '../services/token-service.js';
 import { authenticate } from './auth.js';
 import { sendError } from './replies.js';
-import { knownPathMatcher, type PublicRouteDef, type RouteDef } from './route-table.js';
+import { knownPathMatcher, pathPattern, type PublicRouteDef, type RouteDef } from './route-table.js';
 
 export interface AppOptions {
   readonly routes: readonly (RouteDef | PublicRouteDef)[];
@@ -84,13 +84,16 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   }
 
   for (const route of o.routes) {
-    const parametric = route.path.includes(':');
+    // Worked out once here: most parametric routes can match no static path, and the check cost
+    // every job-details poll a split and a regex replace.
+    const pattern = route.path.includes(':') ? pathPattern(route.path) : null;
+    const shadowed = pattern ? [...staticMethods.keys()].filter((p) => pattern.test(p)) : [];
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
         if (route.public) return route.handler({ request, reply, params: request.params as Record<string, string> });
-        const methods = parametric ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
+        const methods = shadowed.length > 0 ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
         if (methods && !methods.has(request.method)) throw Errors.invalidRequestMethod();
         const principal = await authenticate(request, o.tokens, route.scopes);
         if (principal.tokenExpiresAt) {

@@ -30,11 +30,14 @@ export interface RouteDef {
 
 /** Regexes of every known path, so a known path with a wrong method is told apart from an unknown one. */
 export function knownPathMatcher(routes: readonly (RouteDef | PublicRouteDef)[]): (url: string) => boolean {
-  const patterns = routes.map(
-    (r) => new RegExp(`^${r.path.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`),
-  );
+  const patterns = routes.map((r) => pathPattern(r.path));
   return (url) => {
     const path = url.split('?')[0] ?? url;
     return patterns.some((p) => p.test(path));
   };
+}
+
+/** The paths a Fastify path pattern matches (`:name` is one segment), with or without a trailing slash. */
+export function pathPattern(path: string): RegExp {
+  return new RegExp(`^${path.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}/?$`);
 }

@@ -71,6 +71,17 @@ describe.each(backends)('$name', (backend) => {
     return Buffer.concat(parts);
   }
 
+  it("answers a user or a job only to its own org, also when the read is cached", async () => {
+    const other = await seedOrg(a);
+    const jobId = await claimedJob();
+    for (let round = 0; round < 2; round++) {
+      expect((await a.getUser(org.orgId, org.userId))?.id).toBe(org.userId);
+      expect(await a.getUser(other.orgId, org.userId)).toBeNull();
+      expect((await a.getJob(org.orgId, jobId))?.id).toBe(jobId);
+      expect(await a.getJob(other.orgId, jobId)).toBeNull();
+    }
+  });
+
   it('allocates ids that are unique across two stores on one database', async () => {
     const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).allocateIds(50)));
     const ids = batches.flat();

@@ -7,24 +7,34 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
 
 /** Orgs, users, tokens, OAuth clients and grants, uploaded files: the SQLite store's plain rows. */
 export class SqliteAccounts {
-  constructor(private readonly c: SqliteConnection) {}
+  private readonly orgs: (orgId: string, load: () => Org | null) => Org | null;
+  /** By id alone (ids are unique across orgs); the org is checked on the way out. */
+  private readonly users: (userId: string, load: () => User | null) => User | null;
+  private readonly tokens: (hash: string, load: () => AccessToken | null) => AccessToken | null;
+
+  constructor(private readonly c: SqliteConnection) {
+    this.orgs = c.readCache();
+    this.users = c.readCache();
+    this.tokens = c.readCache();
+  }
 
   async listOrgs(): Promise<Org[]> {
     return (this.c.sql('SELECT * FROM orgs ORDER BY created_at').all() as Row[]).map(toOrg);
   }
 
   async getOrg(orgId: string): Promise<Org | null> {
-    return this.c.cached(`org:${orgId}`, () => {
+    return this.orgs(orgId, () => {
       const r = this.c.sql('SELECT * FROM orgs WHERE id = ?').get(orgId) as Row | undefined;
       return r ? toOrg(r) : null;
     });
   }
 
   async getUser(orgId: string, userId: string): Promise<User | null> {
-    return this.c.cached(`user:${orgId}:${userId}`, () => {
-      const r = this.c.sql('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, userId) as Row | undefined;
+    const user = this.users(userId, () => {
+      const r = this.c.sql('SELECT * FROM users WHERE id = ?').get(userId) as Row | undefined;
       return r ? toUser(r) : null;
     });
+    return user?.orgId === orgId ? user : null;
   }
 
   async listUsers(orgId: string): Promise<User[]> {
@@ -39,7 +49,7 @@ export class SqliteAccounts {
   }
 
   async findToken(hash: string): Promise<AccessToken | null> {
-    return this.c.cached(`token:${hash}`, () => {
+    return this.tokens(hash, () => {
       const r = this.c.sql('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
       return r ? toToken(r) : null;
     });

@@ -11,7 +11,6 @@ const READ_CACHE_LIMIT = 10_000;
 export class SqliteConnection {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly readCache = new Map<string, { version: string; value: unknown }>();
   private localWrites = 0;
   private dataVersionNow: number | null = null;
   private readonly dataVersionStmt: Database.Statement;
@@ -51,18 +50,24 @@ export class SqliteConnection {
   }
 
   /**
-   * Reads that polls repeat (token, user, org, job) are answered from memory while nothing has
-   * written to the database since: `data_version` moves when another connection commits, and
-   * `localWrites` when this one writes. An idle server answers job details without a query.
+   * A cache for reads that polls repeat (token, user, org, job), answered from memory while nothing
+   * has written to the database since: `data_version` moves when another connection commits, and
+   * `localWrites` when this one writes. An idle server answers job details without a query. One
+   * cache per kind of read, keyed by the read's own id, so that no key string is built and hashed
+   * per read (job-details profiles).
    */
-  cached<T>(key: string, load: () => T): T {
-    const version = `${this.dataVersion()}:${this.localWrites}`;
-    const hit = this.readCache.get(key);
-    if (hit && hit.version === version) return hit.value as T;
-    const value = load();
-    if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
-    this.readCache.set(key, { version, value });
-    return value;
+  readCache<T>(): (key: string, load: () => T) => T {
+    const entries = new Map<string, { dataVersion: number; localWrites: number; value: T }>();
+    return (key, load) => {
+      const dataVersion = this.dataVersion();
+      const localWrites = this.localWrites;
+      const hit = entries.get(key);
+      if (hit && hit.dataVersion === dataVersion && hit.localWrites === localWrites) return hit.value;
+      const value = load();
+      if (entries.size >= READ_CACHE_LIMIT) entries.clear();
+      entries.set(key, { dataVersion, localWrites, value });
+      return value;
+    };
   }
 
   /**

@@ -51,6 +51,7 @@ export class SqliteStore implements Store {
   private idBlock = { next: 0, end: 0 };
   private readonly writer: CommitThread | null;
   private readonly callbacks: SqliteCallbackQueue;
+  private readonly jobsRead: (jobId: string, load: () => Job | null) => Job | null;
 
   /**
    * @param options.writerThread commit record batches on a thread of their own, so that the job's
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
     options: { writerThread?: boolean; cacheMb?: number } = {},
   ) {
     this.c = new SqliteConnection(file, options.cacheMb ?? 8);
+    this.jobsRead = this.c.readCache();
     this.accounts = new SqliteAccounts(this.c);
     this.catalog = new SqliteCatalog(this.c, (n) => this.allocateIdsSync(n));
     // OR IGNORE, then read back: of processes opening a new data dir together, the first one's prefix wins.
@@ -160,10 +162,12 @@ export class SqliteStore implements Store {
   }
 
   async getJob(orgId: string, jobId: string): Promise<Job | null> {
-    return this.c.cached(`job:${orgId}:${jobId}`, () => this.c.db.transaction(() => {
-      const r = this.c.sql('SELECT * FROM jobs WHERE org_id = ? AND id = ?').get(orgId, jobId) as Row | undefined;
+    // By id alone (ids are unique across orgs); the org is checked on the way out.
+    const job = this.jobsRead(jobId, () => this.c.db.transaction(() => {
+      const r = this.c.sql('SELECT * FROM jobs WHERE id = ?').get(jobId) as Row | undefined;
       return r ? this.toJob(r) : null;
     })());
+    return job?.orgId === orgId ? job : null;
   }
 
   async listJobs(orgId: string, limit: number): Promise<Job[]> {
