@@ -113,10 +113,9 @@ export class SqliteStore implements Store {
   private allocateIdsSync(count: number): string[] {
     if (this.idBlock.end - this.idBlock.next < count) {
       const size = Math.max(count, ID_BLOCK);
-      const row = this.c
-        .sql("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value")
-        // As a BigInt: a JavaScript number binds as REAL, and the counter would become 1010000.0.
-        .get(BigInt(size)) as Row;
+      const reserve = this.c.sql("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'id_counter' RETURNING value");
+      // As a BigInt: a JavaScript number binds as REAL, and the counter would become 1010000.0.
+      const row = this.c.writeSoon(() => reserve.get(BigInt(size))) as Row;
       const end = BigInt(str(row.value)) + 1n;
       if (end > ID_COUNTER_SPAN) throw new Error('id space exhausted');
       this.idBlock = { next: Number(end) - size, end: Number(end) };
