@@ -19,6 +19,10 @@ export class SqliteConnection {
 
   constructor(file: string, cacheMb: number) {
     this.db = new Database(file);
+    // 8 KB pages for a new database (an existing one keeps its size; WAL mode fixes it at
+    // creation): half the WAL frames per record written, and two write calls per frame (measured:
+    // 1M-row insert +2.7, +4.3, +6.8% in alternating runs; 16 KB gave no more; upsert unchanged).
+    this.db.pragma('page_size = 8192');
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode keeps commits atomic and durable against a process crash; only an OS crash
     // can lose the last commits, which the checkpoint design tolerates (a batch is redone).

@@ -33,7 +33,7 @@ function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promis
   });
 }
 
-describe('SqliteConnection.writeSoon', () => {
+describe('SqliteConnection', () => {
   let dir: string;
   let file: string;
   let c: SqliteConnection;
@@ -50,7 +50,27 @@ describe('SqliteConnection.writeSoon', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('waits for another connection to commit, then writes', async () => {
+  it('makes a new database with 8 KB pages, in WAL mode', () => {
+    expect(c.db.pragma('page_size', { simple: true })).toBe(8192);
+    expect(c.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('keeps the page size of a database made before', async () => {
+    const older = path.join(dir, 'older.db');
+    const Database = (await import('better-sqlite3')).default;
+    const made = new Database(older);
+    made.pragma('page_size = 4096');
+    made.exec('CREATE TABLE t (x)');
+    made.close();
+    const reopened = new SqliteConnection(older, 2);
+    try {
+      expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+    } finally {
+      reopened.db.close();
+    }
+  });
+
+  it('writeSoon waits for another connection to commit, then writes', async () => {
     const held = await holdWriteLock(file, 120);
     const bump = c.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'id_counter' RETURNING value").pluck();
     const t0 = performance.now();
@@ -64,7 +84,7 @@ describe('SqliteConnection.writeSoon', () => {
     expect(waited).toBeLessThan(4000);
   });
 
-  it('gives up with SQLITE_BUSY after its timeout, and leaves the connection waiting as before', async () => {
+  it('writeSoon gives up with SQLITE_BUSY after its timeout, and leaves the connection waiting as before', async () => {
     const held = await holdWriteLock(file, 1500);
     const bump = c.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'id_counter'");
     expect(() => c.writeSoon(() => bump.run(), 50)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
@@ -72,7 +92,7 @@ describe('SqliteConnection.writeSoon', () => {
     await held.released;
   });
 
-  it('passes on errors other than a busy lock at once', () => {
+  it('writeSoon passes on errors other than a busy lock at once', () => {
     expect(() => c.writeSoon(() => c.db.prepare('UPDATE no_such_table SET x = 1').run())).toThrow(/no such table/);
   });
 });
