@@ -45,6 +45,7 @@ export async function startServer({ databaseUrl = null, extraArgs = [] } = {}) {
   const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8'));
   return {
     baseUrl,
+    dataDir,
     token: creds.access_token,
     orgId: creds.org_id,
     pid: child.pid,
