@@ -82,6 +82,17 @@ describe.each(backends)('$name', (backend) => {
     }
   });
 
+  it("hands out ids in ascending order across a job's batch-sized calls, while another store takes ids too", async () => {
+    const ours: string[] = [];
+    for (let batch = 0; batch < 30; batch++) {
+      ours.push(...(await a.allocateIds(2000)));
+      // Another process reserving in between (on PostgreSQL, while this store's next reservation may be under way).
+      await b.allocateIds(1500);
+    }
+    expect(new Set(ours).size).toBe(ours.length);
+    for (let i = 1; i < ours.length; i++) expect(BigInt(ours[i] as string) > BigInt(ours[i - 1] as string)).toBe(true);
+  });
+
   it('allocates ids that are unique across two stores on one database', async () => {
     const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).allocateIds(50)));
     const ids = batches.flat();
