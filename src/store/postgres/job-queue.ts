@@ -103,31 +103,33 @@ export class PgJobQueue {
     });
   }
 
-  /** Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). */
+  /**
+   * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3), in five
+   * round trips: BEGIN with its settings, the COPY (two), one statement for the lease, the
+   * checkpoint and the result lines, COMMIT. Each round trip waits for the server's process and
+   * then this thread to get a core, which on a busy machine took ~1 ms apiece (four fewer per
+   * batch: 0.6 s less per 1M rows on the commit path, measured).
+   */
   async commitBatch(b: BatchCommit): Promise<void> {
     const table = await this.catalog.recordTable(b.moduleId);
     try {
-      await withTransaction(this.pool, async (c) => {
+      await withTransaction(
+        this.pool,
+        async (c) => {
+          // Updates first: a unique value an update frees may be taken by an insert of the same batch
+          // (the batch processor folds updates of records it inserts into their inserts).
+          await table.update(c, b.updates);
+          await table.insert(c, b.inserts);
+          const [first, ...more] = resultPieces(b.resultLines, b.progress.resultBytes);
+          await checkpointBatch(c, b, first ?? null);
+          for (const piece of more) await insertResultChunk(c, b.jobId, b.resourceIndex, piece);
+        },
         // A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an
         // OS crash at most the last batches, records and checkpoint together, which the job redoes
-        // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush.
-        await c.query('SET LOCAL synchronous_commit = off');
-        // Unique values are checked at commit, when the whole batch is applied (record-columns.ts).
-        await c.query('SET CONSTRAINTS ALL DEFERRED');
-        await holdLease(c, b.jobId, b.workerId, new Date(b.now.getTime() + b.leaseMs));
-        // Updates first: a unique value an update frees may be taken by an insert of the same batch
-        // (the batch processor folds updates of records it inserts into their inserts).
-        await table.update(c, b.updates);
-        await table.insert(c, b.inserts);
-        await writeProgress(c, b.jobId, b.resourceIndex, b.progress, b.continues);
-        for (const piece of resultPieces(b.resultLines, b.progress.resultBytes)) {
-          await c.query({
-            name: 'result-chunk-insert',
-            text: 'INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-            values: [b.jobId, b.resourceIndex, piece.pos, Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength)],
-          });
-        }
-      });
+        // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush. Unique values
+        // are checked at commit, when the whole batch is applied (record-columns.ts).
+        'BEGIN; SET LOCAL synchronous_commit = off; SET CONSTRAINTS ALL DEFERRED',
+      );
     } catch (e) {
       // unique_violation: only a record's unique index can raise it here (ids are allocated).
       if ((e as { code?: unknown }).code === '23505') throw new UniqueConflictError((e as Error).message);
@@ -190,6 +192,47 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expi
 }
 
 /** @param continues when not null, the checkpoint must be at this result byte (BatchCommit.continues). */
+/**
+ * A batch's lease, checkpoint and first result piece in one statement. The lease is checked after
+ * the batch's records are written rather than before: a worker that lost it rolls them back all
+ * the same, and the job's row stays unlocked for its heartbeat meanwhile.
+ */
+async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultChunk | null): Promise<void> {
+  const p = b.progress;
+  const r = await c.query<{ leased: number; progressed: number }>({
+    name: 'batch-checkpoint',
+    text: `WITH lease AS (
+        UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 RETURNING 1
+      ), progress AS (
+        UPDATE job_resources SET status = $4, code = $5, added = $6, updated = $7, skipped = $8, rows_done = $9, result_bytes = $10
+        WHERE job_id = $2 AND idx = $11 AND ($12::bigint IS NULL OR result_bytes = $12) RETURNING 1
+      ), chunk AS (
+        INSERT INTO result_chunks (job_id, idx, pos, data) SELECT $2, $11, $13::bigint, $14::bytea WHERE $14::bytea IS NOT NULL ON CONFLICT DO NOTHING
+      )
+      SELECT (SELECT count(*) FROM lease)::int AS leased, (SELECT count(*) FROM progress)::int AS progressed`,
+    values: [
+      new Date(b.now.getTime() + b.leaseMs), b.jobId, b.workerId,
+      p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes,
+      b.resourceIndex, b.continues, piece?.pos ?? null, piece ? chunkBytes(piece) : null,
+    ],
+  });
+  const row = r.rows[0];
+  if (row?.leased !== 1) throw new LeaseLostError(b.jobId);
+  if (row.progressed !== 1 && b.continues !== null) throw new CheckpointMovedError(b.jobId, b.resourceIndex, b.continues);
+}
+
+async function insertResultChunk(c: pg.PoolClient, jobId: string, idx: number, piece: ResultChunk): Promise<void> {
+  await c.query({
+    name: 'result-chunk-insert',
+    text: 'INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+    values: [jobId, idx, piece.pos, chunkBytes(piece)],
+  });
+}
+
+function chunkBytes(piece: ResultChunk): Buffer {
+  return Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength);
+}
+
 async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress, continues: number | null = null): Promise<void> {
   const r = await c.query({
     name: 'progress-write',
