@@ -77,7 +77,13 @@ export function canMatchOn(module: ModuleDef, apiName: string): boolean {
  */
 export function foldKey(value: string | number | boolean): string {
   const s = String(value);
-  return NON_ASCII.test(s) ? s.normalize('NFC').toLowerCase() : s.toLowerCase();
+  // One pass over the value: printable ASCII (and tab) without a capital, as most emails are, is
+  // its own key, with no copy made (an upsert folds each unique value twice: profiles showed it).
+  let capital = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7e || (c < 0x20 && c !== 0x09)) return s.normalize('NFC').toLowerCase();
+    if (c >= 0x41 && c <= 0x5a) capital = true;
+  }
+  return capital ? s.toLowerCase() : s;
 }
-
-const NON_ASCII = /[^\t-~ ]/; // anything outside printable ASCII and tab
