@@ -131,6 +131,16 @@ const insert = await runJob(server, big, 'insert', 1);
 const insertCheck = await checkAll(insert, big, 'ADDED');
 const upsert = await runJob(server, big, 'upsert', 1);
 const upsertCheck = await checkAll(upsert, big, 'UPDATED');
+// Two more upserts of the same file onto the same records, for a median: one run of a 6 s job
+// swung its ratio from 0.40 to 0.46 between benches on this VM (session 8). Each must update
+// every row again.
+const upsertRates = [upsert.rowsPerSecond];
+for (let n = 0; n < 2; n++) {
+  const again = await runJob(server, big, 'upsert', 1);
+  const file = again.job.resource?.[0]?.file ?? {};
+  if (file.updated_count !== big.rows || file.total_count !== big.rows) throw new Error(`upsert ${n + 2} did not update every row: ${JSON.stringify(file)}`);
+  upsertRates.push(again.rowsPerSecond);
+}
 results.jobDetailsIdle = await jobDetailsUnderLoad(server, insert.jobId);
 await server.stop();
 console.log('baseline: sqlite3 .import (2 of 3)');
@@ -165,7 +175,10 @@ results.insert = {
   seconds: insert.seconds, rowsPerSecond: median(insertRates), runs: insertRates.map((r) => Math.round(r)),
   ratio: ratio(median(insertRates), results.sqliteBaseline.rowsPerSecond), peakRssMB: insert.peakRssMB, check: insertCheck,
 };
-results.upsert = { seconds: upsert.seconds, rowsPerSecond: upsert.rowsPerSecond, ratio: ratio(upsert.rowsPerSecond, results.sqliteBaseline.rowsPerSecond), check: upsertCheck };
+results.upsert = {
+  seconds: upsert.seconds, rowsPerSecond: median(upsertRates), runs: upsertRates.map((r) => Math.round(r)),
+  ratio: ratio(median(upsertRates), results.sqliteBaseline.rowsPerSecond), check: upsertCheck,
+};
 
 if (postgresAnswers(PG_ADMIN_URL)) {
   console.log('baseline: psql \\copy, then Bulkwright on PostgreSQL, then psql \\copy again');
@@ -198,7 +211,7 @@ const f = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { max
 const table = [
   ['sqlite3 .import (baseline)', `${f(results.sqliteBaseline.rowsPerSecond)} rows/s (median of 3)`, '1.000', ''],
   ['insert, SQLite', `${f(results.insert.rowsPerSecond)} rows/s (median of 3)`, f(results.insert.ratio, 3), '≥ 0.6'],
-  ['upsert by Email, SQLite', `${f(results.upsert.rowsPerSecond)} rows/s`, f(results.upsert.ratio, 3), '≥ 0.4'],
+  ['upsert by Email, SQLite', `${f(results.upsert.rowsPerSecond)} rows/s (median of 3)`, f(results.upsert.ratio, 3), '≥ 0.4'],
   [`peak RSS, ${f(ROWS)}-row job`, `${f(results.insert.peakRssMB)} MB`, '', '≤ 256 MB'],
   [`peak RSS, ${f(SMALL_ROWS)}-row job`, `${f(results.smallInsert.peakRssMB)} MB`, `Δ ${f(results.peakRssDifferenceMB)} MB`, 'Δ ≤ 64 MB'],
   ['job details, 50 connections', `${f(results.jobDetailsIdle.jobDetails.requestsPerSecond)} req/s, p99 ${results.jobDetailsIdle.jobDetails.p99ms} ms`, f(results.jobDetailsIdle.ratio, 3), '≥ 0.8, p99 ≤ 5 ms'],
