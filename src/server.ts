@@ -120,6 +120,7 @@ export async function createBulkwright(
     maxUploadBytes: config.limits.maxZipBytes,
     maxJsonBytes: 4 * 1024 * 1024,
     orgTimeZone,
+    readStamp: () => store.readStamp(),
     logger: { level: config.logLevel, stream: process.stderr },
   });
   const log: LogFn = (level, msg) => app.log[level](msg);

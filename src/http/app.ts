@@ -4,7 +4,7 @@ import { Errors, ZohoError } from '../domain/errors.js';
 import { formatZohoTime } from '../domain/time.js';
 import type { TokenService } from '../services/token-service.js';
 import { authenticate } from './auth.js';
-import { sendError } from './replies.js';
+import { JSON_CONTENT_TYPE, sendError } from './replies.js';
 import { knownPathMatcher, pathPattern, type PublicRouteDef, type RouteDef } from './route-table.js';
 
 export interface AppOptions {
@@ -13,8 +13,22 @@ export interface AppOptions {
   readonly maxUploadBytes: number;
   readonly maxJsonBytes: number;
   readonly orgTimeZone: (orgId: string) => Promise<string>;
+  /** Store.readStamp: polled answers are given again while it holds (route-table.ts PolledRouteDef). */
+  readonly readStamp: () => object | null;
   readonly logger: FastifyServerOptions['logger'];
 }
+
+/** A polled route's last answer to one Authorization header and URL. */
+interface PolledAnswer {
+  readonly stamp: object;
+  readonly body: Buffer;
+  /** The x-accesstoken-reset header it carried, if the token expires. */
+  readonly reset: string | null;
+  /** When the token expires (ms), after which the answer is no longer given. */
+  readonly expiresAt: number | null;
+}
+
+const POLLED_ANSWERS_LIMIT = 10_000;
 
 // Headers Zoho's CRM front-ends send on every answer (seed-job-details.txt captures).
 const STANDARD_HEADERS: Readonly<Record<string, string>> = {
@@ -88,18 +102,38 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // every job-details poll a split and a regex replace.
     const pattern = route.path.includes(':') ? pathPattern(route.path) : null;
     const shadowed = pattern ? [...staticMethods.keys()].filter((p) => pattern.test(p)) : [];
+    const answers = new Map<string, PolledAnswer>();
     app.route({
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
         if (route.public) return route.handler({ request, reply, params: request.params as Record<string, string> });
+        // Taken before any read: an answer kept with it is at least as new as what it stands for.
+        const stamp = 'polledJson' in route ? o.readStamp() : null;
+        const key = stamp === null ? '' : `${request.headers.authorization ?? ''} ${request.url}`;
+        if (stamp !== null) {
+          const kept = answers.get(key);
+          if (kept !== undefined && kept.stamp === stamp && (kept.expiresAt === null || kept.expiresAt > Date.now())) {
+            if (kept.reset !== null) reply.header('x-accesstoken-reset', kept.reset);
+            return reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(kept.body);
+          }
+        }
         const methods = shadowed.length > 0 ? staticMethods.get((request.url.split('?')[0] ?? '').replace(/\/+$/, '')) : undefined;
         if (methods && !methods.has(request.method)) throw Errors.invalidRequestMethod();
         const principal = await authenticate(request, o.tokens, route.scopes);
+        let reset: string | null = null;
         if (principal.tokenExpiresAt) {
-          reply.header('x-accesstoken-reset', formatZohoTime(principal.tokenExpiresAt, await o.orgTimeZone(principal.orgId)));
+          reset = formatZohoTime(principal.tokenExpiresAt, await o.orgTimeZone(principal.orgId));
+          reply.header('x-accesstoken-reset', reset);
         }
-        return route.handler({ request, reply, principal, params: request.params as Record<string, string> });
+        const ctx = { request, reply, principal, params: request.params as Record<string, string> };
+        if (!('polledJson' in route)) return route.handler(ctx);
+        const body = await route.polledJson(ctx);
+        if (stamp !== null) {
+          if (answers.size >= POLLED_ANSWERS_LIMIT) answers.clear();
+          answers.set(key, { stamp, body, reset, expiresAt: principal.tokenExpiresAt?.getTime() ?? null });
+        }
+        return reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(body);
       },
     });
   }

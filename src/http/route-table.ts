@@ -18,15 +18,32 @@ export interface PublicRouteDef {
   readonly handler: (ctx: Omit<RouteContext, 'principal'>) => Promise<unknown>;
 }
 
-export interface RouteDef {
+interface ProtectedRoute {
   readonly public?: false;
   readonly method: HttpMethod;
   /** Fastify path pattern, e.g. `/crm/bulk/v2.1/write/:jobId`. */
   readonly path: string;
   /** Any one of these scopes grants access; empty = no token needed. */
   readonly scopes: readonly string[];
+}
+
+/** A route that answers through the reply itself. */
+export interface HandlerRouteDef extends ProtectedRoute {
   readonly handler: (ctx: RouteContext) => Promise<unknown>;
 }
+
+/**
+ * A GET that clients poll again and again (job details): its 200 answer is JSON bytes that depend
+ * only on the caller's token, the URL and what the store holds. The app keeps each answer per
+ * Authorization header and URL, and gives it again while the store reports nothing written since
+ * (Store.readStamp) and the token has not expired: no auth step, no store read, no service call.
+ */
+export interface PolledRouteDef extends ProtectedRoute {
+  readonly method: 'GET';
+  readonly polledJson: (ctx: RouteContext) => Promise<Buffer>;
+}
+
+export type RouteDef = HandlerRouteDef | PolledRouteDef;
 
 /** Regexes of every known path, so a known path with a wrong method is told apart from an unknown one. */
 export function knownPathMatcher(routes: readonly (RouteDef | PublicRouteDef)[]): (url: string) => boolean {

@@ -227,6 +227,12 @@ export interface Store {
    */
   readonly singleHost: boolean;
   close(): Promise<void>;
+  /**
+   * A value that stays the same (===) while nothing has been written to the database since it was
+   * taken, by this connection, another, or another process; null when the store cannot tell
+   * cheaply. Answers that polls repeat (job details) are kept against it (http/app.ts).
+   */
+  readStamp(): object | null;
   allocateIds(count: number): Promise<string[]>;
 
   listOrgs(): Promise<Org[]>;

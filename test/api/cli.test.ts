@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawApi } from '../support/api-client.js';
-import { leadsCsv, manyLeads } from '../support/builders.js';
+import { insertLeadsBody, leadsCsv, manyLeads } from '../support/builders.js';
 import { zipCsv } from '../support/zip.js';
 
 const CLI = path.resolve('dist/cli/main.js');
@@ -102,6 +102,17 @@ describe('bulkwright token', () => {
     expect(revoked.status).toBe(0);
     expect((await api.getJob('4150868000005350003')).json.code).toBe('INVALID_TOKEN');
     expect(cli('token', 'revoke', token, '--data-dir', dataDir).status).toBe(1);
+  });
+
+  it('refuses a token revoked by another process at once, though job details were just polled with it', async () => {
+    const creds = JSON.parse(await readFile(path.join(dataDir, 'dev-credentials.json'), 'utf8')) as Credentials;
+    const token = cli('token', 'create', '--data-dir', dataDir).stdout.trim();
+    const api = new RawApi({ baseUrl, orgId: creds.org_id }, token);
+    const fileId = await api.uploadFileId(await zipCsv('leads.csv', leadsCsv(['Last_Name'], manyLeads(3))));
+    const jobId = await api.createJobId(insertLeadsBody(fileId, [{ api_name: 'Last_Name', index: 0 }]));
+    for (let n = 0; n < 3; n++) expect((await api.getJob(jobId)).status).toBe(200);
+    expect(cli('token', 'revoke', token, '--data-dir', dataDir).status).toBe(0);
+    expect((await api.getJob(jobId)).json.code).toBe('INVALID_TOKEN');
   });
 
   it('creates a token limited to the scopes given', async () => {

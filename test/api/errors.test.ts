@@ -129,6 +129,19 @@ describe('authentication and scopes', () => {
     expectError(await detailsWith(`Zoho-oauthtoken ${token}`), 401, 'INVALID_TOKEN', 'invalid oauth token', {});
   });
 
+  it("gives job details to an expiring token until it expires, then INVALID_TOKEN, though they were just polled", async () => {
+    const { token } = await server.bw.tokens.create({ orgId: server.orgId, expiresInSeconds: 1 });
+    const first = await fetch(`${server.baseUrl}/crm/bulk/v2.1/write/${completedJobId}`, { headers: { authorization: `Zoho-oauthtoken ${token}` } });
+    const again = await fetch(`${server.baseUrl}/crm/bulk/v2.1/write/${completedJobId}`, { headers: { authorization: `Zoho-oauthtoken ${token}` } });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await again.text()).toBe(await first.text());
+    // The answer given again carries the token's reset time, as the first did.
+    expect(again.headers.get('x-accesstoken-reset')).toBe(first.headers.get('x-accesstoken-reset'));
+    expect(first.headers.get('x-accesstoken-reset')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+    await new Promise((r) => setTimeout(r, 1100));
+    expectError(await detailsWith(`Zoho-oauthtoken ${token}`), 401, 'INVALID_TOKEN', 'invalid oauth token', {});
+  });
+
   it('answers an expired token with INVALID_TOKEN', async () => {
     const { token } = await server.bw.tokens.create({ orgId: server.orgId, expiresInSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1100));

@@ -70,6 +70,25 @@ describe('SqliteConnection', () => {
     }
   });
 
+  it("keeps its read stamp while nothing is written, and changes it for this connection's writes and another's", async () => {
+    const first = c.readStamp();
+    expect(c.readStamp()).toBe(first);
+    c.sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'id_counter'").run();
+    const afterOwn = c.readStamp();
+    expect(afterOwn).not.toBe(first);
+    expect(c.readStamp()).toBe(afterOwn);
+    const other = new SqliteConnection(file, 2);
+    try {
+      other.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'id_counter'").run();
+    } finally {
+      other.db.close();
+    }
+    // Another connection's commit is seen from the next turn of the event loop: reads of one turn
+    // see the database as of its start.
+    await new Promise((r) => setImmediate(r));
+    expect(c.readStamp()).not.toBe(afterOwn);
+  });
+
   it('writeSoon waits for another connection to commit, then writes', async () => {
     const held = await holdWriteLock(file, 120);
     const bump = c.db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'id_counter' RETURNING value").pluck();

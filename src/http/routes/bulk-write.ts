@@ -5,8 +5,8 @@ import { SCOPES } from '../../domain/scopes.js';
 import { formatZohoTime } from '../../domain/time.js';
 import type { JobService } from '../../services/job-service.js';
 import type { UploadService } from '../../services/upload-service.js';
-import { JSON_CONTENT_TYPE, sendJson } from '../replies.js';
-import type { RouteDef } from '../route-table.js';
+import { sendJson } from '../replies.js';
+import type { HandlerRouteDef, RouteDef } from '../route-table.js';
 
 export interface BulkWriteDeps {
   readonly uploads: UploadService;
@@ -22,7 +22,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 /** The Bulk Write v2.1 endpoints of CONTRACT.md "Endpoints". */
 export function bulkWriteRoutes(deps: BulkWriteDeps): RouteDef[] {
-  const upload: RouteDef['handler'] = async ({ request, reply, principal }) => {
+  const upload: HandlerRouteDef['handler'] = async ({ request, reply, principal }) => {
     const now = formatZohoTime(new Date(), await deps.orgTimeZone(principal.orgId));
     if ((header(request, 'feature') ?? '').trim().toLowerCase() !== 'bulk-write') {
       throw Errors.notSupportedFeature(deps.uploadErrorStatus, now);
@@ -65,8 +65,7 @@ export function bulkWriteRoutes(deps: BulkWriteDeps): RouteDef[] {
       method: 'GET',
       path: '/crm/bulk/v2.1/write/:jobId',
       scopes: SCOPES.readJob,
-      handler: async ({ reply, principal, params }) =>
-        reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(await deps.jobs.detailsJson(principal, params.jobId ?? '')),
+      polledJson: ({ principal, params }) => deps.jobs.detailsJson(principal, params.jobId ?? ''),
     },
     {
       method: 'GET',

@@ -79,6 +79,11 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** PostgreSQL has no cheap way to tell that nothing changed: every read asks the server. */
+  readStamp(): null {
+    return null;
+  }
+
   allocateIds(count: number): Promise<string[]> {
     return this.ids.allocate(this.pool, count);
   }

@@ -15,6 +15,7 @@ export class SqliteConnection {
   private readonly statements = new Map<string, Database.Statement>();
   private localWrites = 0;
   private dataVersionNow: number | null = null;
+  private stamp = { dataVersion: -1, localWrites: -1 };
   private readonly dataVersionStmt: Database.Statement;
 
   constructor(file: string, cacheMb: number) {
@@ -78,22 +79,32 @@ export class SqliteConnection {
   }
 
   /**
-   * A cache for reads that polls repeat (token, user, org, job), answered from memory while nothing
-   * has written to the database since: `data_version` moves when another connection commits, and
-   * `localWrites` when this one writes. An idle server answers job details without a query. One
-   * cache per kind of read, keyed by the read's own id, so that no key string is built and hashed
-   * per read (job-details profiles).
+   * What the database holds, as this connection knows it: a new object whenever `data_version`
+   * (another connection's commit) or `localWrites` (this one's writes) moved, the same one otherwise.
+   */
+  readStamp(): object {
+    const dataVersion = this.dataVersion();
+    if (this.stamp.dataVersion !== dataVersion || this.stamp.localWrites !== this.localWrites) {
+      this.stamp = { dataVersion, localWrites: this.localWrites };
+    }
+    return this.stamp;
+  }
+
+  /**
+   * A cache for reads that polls repeat (token, user, org, job), answered from memory while the
+   * stamp holds: an idle server answers job details without a query. One cache per kind of read,
+   * keyed by the read's own id, so that no key string is built and hashed per read (job-details
+   * profiles).
    */
   readCache<T>(): (key: string, load: () => T) => T {
-    const entries = new Map<string, { dataVersion: number; localWrites: number; value: T }>();
+    const entries = new Map<string, { stamp: object; value: T }>();
     return (key, load) => {
-      const dataVersion = this.dataVersion();
-      const localWrites = this.localWrites;
+      const stamp = this.readStamp();
       const hit = entries.get(key);
-      if (hit && hit.dataVersion === dataVersion && hit.localWrites === localWrites) return hit.value;
+      if (hit && hit.stamp === stamp) return hit.value;
       const value = load();
       if (entries.size >= READ_CACHE_LIMIT) entries.clear();
-      entries.set(key, { dataVersion, localWrites, value });
+      entries.set(key, { stamp, value });
       return value;
     };
   }

@@ -101,6 +101,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  readStamp(): object {
+    return this.c.readStamp();
+  }
+
   async allocateIds(count: number): Promise<string[]> {
     return this.allocateIdsSync(count);
   }
