@@ -191,7 +191,6 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expi
   if (r.rowCount !== 1) throw new LeaseLostError(jobId);
 }
 
-/** @param continues when not null, the checkpoint must be at this result byte (BatchCommit.continues). */
 /**
  * A batch's lease, checkpoint and first result piece in one statement. The lease is checked after
  * the batch's records are written rather than before: a worker that lost it rolls them back all
@@ -233,14 +232,14 @@ function chunkBytes(piece: ResultChunk): Buffer {
   return Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength);
 }
 
-async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress, continues: number | null = null): Promise<void> {
-  const r = await c.query({
+/** A resource's progress as its end records it (batches move theirs in checkpointBatch). */
+async function writeProgress(c: pg.PoolClient, jobId: string, idx: number, p: ResourceProgress): Promise<void> {
+  await c.query({
     name: 'progress-write',
     text: `UPDATE job_resources SET status = $1, code = $2, added = $3, updated = $4, skipped = $5, rows_done = $6, result_bytes = $7
-     WHERE job_id = $8 AND idx = $9 AND ($10::bigint IS NULL OR result_bytes = $10)`,
-    values: [p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx, continues],
+     WHERE job_id = $8 AND idx = $9`,
+    values: [p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes, jobId, idx],
   });
-  if (r.rowCount !== 1 && continues !== null) throw new CheckpointMovedError(jobId, idx, continues);
 }
 
 function toJob(r: Row, progressRows: readonly Row[]): Job {
