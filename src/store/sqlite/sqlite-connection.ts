@@ -3,6 +3,8 @@ import { foldKey } from '../../domain/metadata.js';
 import { migrate } from './migrations.js';
 
 const READ_CACHE_LIMIT = 10_000;
+/** How long a write waits for another connection's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
 /** Never notified: Atomics.wait on it is a sleep. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -28,7 +30,7 @@ export class SqliteConnection {
     // NORMAL in WAL mode keeps commits atomic and durable against a process crash; only an OS crash
     // can lose the last commits, which the checkpoint design tolerates (a batch is redone).
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // A checkpoint every 10,000 WAL pages (~40 MB) instead of SQLite's 1,000: a bulk import dirties
     // the same unique-index pages batch after batch, and a checkpoint copies each page once however
     // many commits rewrote it (measured on 1,000,000 rows: insert 5-10% and upsert ~7% faster). Set
@@ -50,7 +52,7 @@ export class SqliteConnection {
    * handler sleeps 1, 2, 5, 10 ms… between tries and overshoots the commit it waits for (the job
    * thread's id reservations wait behind the commit thread's batches).
    */
-  writeSoon<T>(write: () => T, timeoutMs = 5000): T {
+  writeSoon<T>(write: () => T, timeoutMs = BUSY_TIMEOUT_MS): T {
     this.db.pragma('busy_timeout = 0');
     try {
       const until = performance.now() + timeoutMs;
@@ -63,7 +65,7 @@ export class SqliteConnection {
         }
       }
     } finally {
-      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
