@@ -70,7 +70,7 @@ export class PgIdAllocator {
 
   /** Adds `blocks` new blocks, kept in ascending order whatever order reservations end in. */
   private async reserve(db: Queryable, blocks: number): Promise<void> {
-    // Named: every reservation of an insert job runs it (see job-queue.ts holdLease).
+    // Named: every reservation of an insert job runs it (see job-queue.ts checkpointBatch).
     const { rows } = await db.query<{ n: string }>({ name: 'ids-reserve', text: "SELECT nextval('id_counter')::text AS n FROM generate_series(1, $1)", values: [blocks] });
     const starts = rows.map((r) => Number(r.n)).sort((x, y) => x - y);
     if ((starts[starts.length - 1] ?? 0) + ID_BLOCK > Number(ID_COUNTER_SPAN)) throw new Error('id space exhausted');

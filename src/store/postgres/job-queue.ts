@@ -139,7 +139,7 @@ export class PgJobQueue {
 
   async finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {
     await withTransaction(this.pool, async (c) => {
-      await holdLease(c, jobId, workerId, null);
+      await holdLease(c, jobId, workerId);
       await writeProgress(c, jobId, resourceIndex, progress);
       if (!job) return;
       await c.query(
@@ -181,13 +181,9 @@ export class PgJobQueue {
   }
 }
 
-async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expiresAt: Date | null): Promise<void> {
-  // Named, as the statements every batch commit runs: prepared once per connection, planned once
-  // it settles on a generic plan, instead of parsed and planned per batch (a PostgreSQL profile of
-  // a 1M-row insert: 7% of the server's CPU in planning).
-  const r = expiresAt === null
-    ? await c.query({ name: 'lease-hold', text: 'UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2', values: [jobId, workerId] })
-    : await c.query({ name: 'lease-extend', text: 'UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3', values: [expiresAt, jobId, workerId] });
+/** Fails unless `workerId` still holds the job's lease, and keeps the job's row locked till commit. */
+async function holdLease(c: pg.PoolClient, jobId: string, workerId: string): Promise<void> {
+  const r = await c.query({ name: 'lease-hold', text: 'UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2', values: [jobId, workerId] });
   if (r.rowCount !== 1) throw new LeaseLostError(jobId);
 }
 
@@ -198,6 +194,9 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string, expi
  */
 async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultChunk | null): Promise<void> {
   const p = b.progress;
+  // Named, as the statements every batch commit runs: prepared once per connection, planned once
+  // it settles on a generic plan, instead of parsed and planned per batch (a PostgreSQL profile of
+  // a 1M-row insert: 7% of the server's CPU in planning).
   const r = await c.query<{ leased: number; progressed: number }>({
     name: 'batch-checkpoint',
     text: `WITH lease AS (
