@@ -378,6 +378,21 @@ describe.each(backends)('$name', (backend) => {
     expect((await b.getRecord(wide, ids[0] as string))?.values).toMatchObject({ Last_Name: 'W0', F0: 'new 0', F699: 'new 699' });
   });
 
+  it("stores each inserted row under its own id, whether a statement's ids follow one another or not", async () => {
+    const jobId = await claimedJob();
+    const ids = await a.allocateIds(220);
+    // Statements of 50 rows: one run of consecutive ids; one with a gap; one descending; another run;
+    // then 20 rows past the last full statement, one of them the id the gap left out.
+    const chosen = [...ids.slice(0, 50), ...ids.slice(50, 75), ...ids.slice(76, 101), ...ids.slice(101, 151).reverse(), ...ids.slice(151, 220), ids[75] as string];
+    const records = chosen.map((id, r) => ({ id, values: { Last_Name: `Row ${r}`, Email: `row${r}@example.com` } }));
+    const batch = await aBatch(a, org, jobId, 'worker-a', 0);
+    await a.commitBatch({ ...batch, inserts: recordRows(records), progress: { ...batch.progress, rowsDone: records.length } });
+    expect(await b.countRecords(org.moduleId)).toBe(records.length);
+    for (const [r, id] of chosen.entries()) {
+      expect((await b.getRecord(org.moduleId, id))?.values).toMatchObject({ Last_Name: `Row ${r}`, Email: `row${r}@example.com` });
+    }
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);

@@ -97,6 +97,31 @@ function asRowId(text: string): bigint | null {
 
 type SqlValue = string | number | bigint | null;
 
+const ID_DIGITS = /^\d{19}$/;
+
+/**
+ * ids[from] as an integer when ids[from … from + n) are consecutive integers from it, spelled in
+ * 19 digits as composeId spells them (the only ids an insert gets: allocateIds); else null.
+ * Strings of one length compare as their numbers do, so ascending ids whose first and last are
+ * n - 1 apart leave no gap. The ids between are compared, not parsed: checking each for digits
+ * cost ~1,000 instructions a row, as much as the bind it saves. Text that is not digits there
+ * could not have been stored as an id anyway (SQLite refuses it for an INTEGER PRIMARY KEY).
+ */
+export function consecutiveBase(ids: readonly string[], from: number, n: number): bigint | null {
+  const first = ids[from] as string;
+  const last = ids[from + n - 1] as string;
+  if (!ID_DIGITS.test(first) || !ID_DIGITS.test(last)) return null;
+  let prev = first;
+  for (let k = 1; k < n; k++) {
+    const id = ids[from + k] as string;
+    if (id.length !== 19 || !(id > prev)) return null;
+    prev = id;
+  }
+  // Both below 10^19: with the same 7-digit prefix, their 12-digit counters are exact as numbers.
+  if (last.slice(0, 7) !== first.slice(0, 7) || Number(last.slice(7)) - Number(first.slice(7)) !== n - 1) return null;
+  return BigInt(first);
+}
+
 function toSql(v: CellValue | undefined): SqlValue {
   if (v === undefined || v === null) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -145,34 +170,54 @@ export class RecordTable {
    * itself at ~20 columns: docs/performance.md). Values go as arguments, not in an array:
    * better-sqlite3 reads an array's elements one by one through V8's property lookup (measured:
    * binding and inserting 500,000 rows in memory 1.3–2.1 s from an array, 1.1–1.7 s as arguments).
+   *
+   * A statement's rows whose ids follow one another (an insert job's, from one reserved block) get
+   * them as `@b + k` from one integer bound per statement: binding a string costs better-sqlite3
+   * ~1,100 instructions (UTF-8 copy, allocation, SQLite's own copy), and SQLite then parses the
+   * text to an integer (`bench/tools/driver-floor.mjs` under callgrind: docs/performance.md).
    */
   insert(rows: RecordRows): void {
     const count = rows.ids.length;
     if (count === 0) return;
     const w = rows.columns.length;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
-    const width = 1 + w + keyed.length;
     const shared = this.sharedParams(rows.shared);
     const bindRow = (params: SqlValue[], at: number, r: number): void => {
       // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
       // BigInt is made per row.
       params[at] = rows.ids[r] as string;
-      for (let c = 0; c < w; c++) params[at + 1 + c] = toSql(cell(rows, c, r));
-      for (let k = 0; k < keyed.length; k++) params[at + 1 + w + k] = keyValue(cell(rows, keyed[k] as number, r));
+      bindCells(params, at + 1, r);
     };
+    const bindCells = (params: SqlValue[], at: number, r: number): void => {
+      for (let c = 0; c < w; c++) params[at + c] = toSql(cell(rows, c, r));
+      for (let k = 0; k < keyed.length; k++) params[at + w + k] = keyValue(cell(rows, keyed[k] as number, r));
+    };
+    const width = 1 + w + keyed.length;
     // A wide module binds fewer rows a statement: SQLite takes at most MAX_VARIABLES parameters.
-    const perStatement = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor((MAX_VARIABLES - Object.keys(shared).length) / width)));
+    const perStatement = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor((MAX_VARIABLES - Object.keys(shared).length - 1) / width)));
     let r = 0;
     if (perStatement > 1 && count >= perStatement) {
-      const many = this.insertStatement(rows, keyed, perStatement);
-      const params: SqlValue[] = new Array(width * perStatement);
+      const withIds: SqlValue[] = new Array(width * perStatement);
+      const withoutIds: SqlValue[] = new Array((width - 1) * perStatement);
+      const sharedAndBase: Record<string, SqlValue> = { ...shared, b: null };
+      let idsGiven: Database.Statement | null = null;
+      let idsFromBase: Database.Statement | null = null;
       for (; r + perStatement <= count; r += perStatement) {
-        for (let k = 0; k < perStatement; k++) bindRow(params, k * width, r + k);
-        many.run(...params, shared);
+        const base = consecutiveBase(rows.ids, r, perStatement);
+        if (base === null) {
+          for (let k = 0; k < perStatement; k++) bindRow(withIds, k * width, r + k);
+          idsGiven ??= this.insertStatement(rows, keyed, perStatement, false);
+          idsGiven.run(...withIds, shared);
+        } else {
+          for (let k = 0; k < perStatement; k++) bindCells(withoutIds, k * (width - 1), r + k);
+          sharedAndBase.b = base;
+          idsFromBase ??= this.insertStatement(rows, keyed, perStatement, true);
+          idsFromBase.run(...withoutIds, sharedAndBase);
+        }
       }
     }
     if (r < count) {
-      const one = this.insertStatement(rows, keyed, 1);
+      const one = this.insertStatement(rows, keyed, 1, false);
       const params: SqlValue[] = new Array(width);
       for (; r < count; r++) {
         bindRow(params, 0, r);
@@ -189,14 +234,16 @@ export class RecordTable {
     return out;
   }
 
-  private insertStatement(rows: RecordRows, keyed: readonly number[], rowCount: number): Database.Statement {
+  /** `idsFromBase`: row k's id is `@b + k` instead of a parameter of its own. */
+  private insertStatement(rows: RecordRows, keyed: readonly number[], rowCount: number, idsFromBase: boolean): Database.Statement {
     const sharedNames = Object.keys(rows.shared);
-    const cacheKey = `${rowCount}\u0000${sharedNames.join(',')}\u0000${rows.columns.join(',')}`;
+    const cacheKey = `${rowCount}\u0000${idsFromBase ? 'b' : ''}\u0000${sharedNames.join(',')}\u0000${rows.columns.join(',')}`;
     let stmt = this.insertStmts.get(cacheKey);
     if (!stmt) {
       const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-      const tuple = `(?, ${[...sharedNames.map((_, i) => `@s${i}`), ...rows.columns.map(() => '?'), ...keyed.map(() => '?')].join(', ')})`;
-      stmt = this.db.prepare(`INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES ${new Array(rowCount).fill(tuple).join(', ')}`);
+      const rest = [...sharedNames.map((_, i) => `@s${i}`), ...rows.columns.map(() => '?'), ...keyed.map(() => '?')].join(', ');
+      const tuples = Array.from({ length: rowCount }, (_, k) => `(${idsFromBase ? `@b + ${k}` : '?'}, ${rest})`);
+      stmt = this.db.prepare(`INSERT INTO ${this.table} (${cols.map(quoteIdent).join(', ')}) VALUES ${tuples.join(', ')}`);
       this.insertStmts.set(cacheKey, stmt);
     }
     return stmt;
