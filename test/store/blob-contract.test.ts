@@ -3,11 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PgBlobStore } from '../../src/blob/pg/pg-blob-store.js';
 import { buildConfig } from '../../src/config.js';
 import { BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
+import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { createTestDatabase } from '../support/test-database.js';
 
 /** The BlobStore port's promises, held by the data-dir files and by the PostgreSQL chunks alike. */
@@ -89,5 +92,38 @@ describe.each(backends)('$name', (backend) => {
   it('refuses a blob over maxBytes and keeps nothing of it', async () => {
     await expect(blobs.write('uploads/huge.zip', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toBeInstanceOf(BlobTooLargeError);
     expect(await blobs.size('uploads/huge.zip')).toBeNull();
+  });
+});
+
+describe('PgBlobStore, a write that fails midway', () => {
+  it('waits for the chunk inserts in flight, then keeps nothing of the blob', async () => {
+    const db = await createTestDatabase();
+    const { store } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
+    const pool = createPool(db.url);
+    try {
+      let inserts = 0;
+      // Chunk 1 lands at once, chunk 2 takes 300 ms, chunk 3 fails: chunk 2 is still in flight when
+      // the failure is seen, and would land after a cleanup that did not wait for it.
+      const failing = {
+        query: (text: string, values?: unknown[]) => {
+          if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
+          const n = ++inserts;
+          if (n === 3) return Promise.reject(new Error('disk full'));
+          return new Promise((resolve) => setTimeout(resolve, n === 2 ? 300 : 0)).then(() => pool.query(text, values));
+        },
+        connect: () => pool.connect(),
+      } as unknown as pg.Pool;
+      const parts = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
+      await expect(new PgBlobStore(failing).write('uploads/broken.zip', Readable.from(parts))).rejects.toThrow('disk full');
+      expect(inserts).toBe(3);
+      // Past the time chunk 2 would have landed, had the write not waited for it.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const { rows } = await pool.query<{ chunks: string; blobs: string }>('SELECT (SELECT count(*) FROM blob_chunks) AS chunks, (SELECT count(*) FROM blobs) AS blobs');
+      expect(rows[0]).toEqual({ chunks: '0', blobs: '0' });
+    } finally {
+      await pool.end();
+      await store.close();
+      await db.drop();
+    }
   });
 });

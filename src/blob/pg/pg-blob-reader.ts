@@ -32,7 +32,9 @@ export class PgBlobReader extends Readable {
     private readonly key: string,
     range?: { start: number; end: number },
   ) {
-    super();
+    // Room for two pieces: the next is fetched while the reader works through the last (with the
+    // default 16 KB, each 1 MB piece was asked for only once the one before was used up).
+    super({ highWaterMark: 2 * READ_BYTES });
     this.pos = range?.start ?? 0;
     this.end = range?.end ?? Number.MAX_SAFE_INTEGER;
   }
