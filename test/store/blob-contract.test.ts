@@ -64,6 +64,18 @@ describe.each(backends)('$name', (backend) => {
     expect((await readAll(blobs.createReadStream('uploads/big.zip', { start: data.length - 3, end: data.length + 100 }))).equals(data.subarray(-3))).toBe(true);
   });
 
+  it('writes a blob of many chunks and reads it back whole and across the chunks\' boundaries', async () => {
+    // Each part fills a 1 MB chunk and starts the next: PostgreSQL writes several rows at once.
+    const parts = Array.from({ length: 5 }, () => randomBytes(1024 * 1024 + 1));
+    const data = Buffer.concat(parts);
+    expect(await blobs.write('uploads/many.zip', Readable.from(parts))).toEqual({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(await blobs.size('uploads/many.zip')).toBe(data.length);
+    expect((await readAll(blobs.createReadStream('uploads/many.zip'))).equals(data)).toBe(true);
+    for (const [start, end] of [[1024 * 1024 - 2, 1024 * 1024 + 2], [1024 * 1024 + 1, 3 * 1024 * 1024 + 5], [0, data.length - 1], [4 * 1024 * 1024, data.length + 9]] as const) {
+      expect((await readAll(blobs.createReadStream('uploads/many.zip', { start, end }))).equals(data.subarray(start, end + 1))).toBe(true);
+    }
+  });
+
   it('replaces a blob whole, keeps an empty one, and forgets a deleted one', async () => {
     await blobs.write('uploads/a.zip', Readable.from([Buffer.from('first version')]));
     await blobs.write('uploads/a.zip', Readable.from([Buffer.from('second')]));

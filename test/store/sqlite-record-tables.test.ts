@@ -23,5 +23,9 @@ describe('consecutiveBase', () => {
     expect(consecutiveBase([ids[0] as string, '4150868 00000000101'], 0, 2)).toBeNull();
     expect(consecutiveBase(['415086800000000100', '415086800000000101'], 0, 2)).toBeNull();
     expect(consecutiveBase(['a150868000000000100', 'a150868000000000101'], 0, 2)).toBeNull();
+    // Text between two ids in string order, where an id of digits would be: ':' sorts after '9'.
+    expect(consecutiveBase(['4150868000000000108', '415086800000000010:', '4150868000000000110'], 0, 3)).toBeNull();
+    expect(consecutiveBase(['4150868000000000108', '415086800000000010\u0669', '4150868000000000110'], 0, 3)).toBeNull();
+    expect(consecutiveBase(['4150868000000000108', '4150868000000000109', '4150868000000000110'], 0, 3)).toBe(4150868000000000108n);
   });
 });
