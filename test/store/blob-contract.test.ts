@@ -139,3 +139,42 @@ describe('PgBlobStore, a write that fails midway', () => {
     }
   });
 });
+
+describe('PgBlobStore, chunk inserts at once', () => {
+  it('inserts two chunks at once, and one at a time while others wait for the pool', async () => {
+    const db = await createTestDatabase();
+    const { store } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
+    const pool = createPool(db.url);
+    try {
+      const parts = Array.from({ length: 6 }, () => randomBytes(1024 * 1024));
+      for (const [waiting, expected] of [[0, 2], [3, 1]] as const) {
+        let running = 0;
+        let most = 0;
+        const counting = {
+          get waitingCount() {
+            return waiting;
+          },
+          query: async (text: string, values?: unknown[]) => {
+            if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
+            most = Math.max(most, ++running);
+            try {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              return await pool.query(text, values);
+            } finally {
+              running--;
+            }
+          },
+          connect: () => pool.connect(),
+        } as unknown as pg.Pool;
+        const blobs = new PgBlobStore(counting);
+        await blobs.write(`uploads/waiting-${waiting}.zip`, Readable.from(parts));
+        expect(most).toBe(expected);
+        expect((await readAll(blobs.createReadStream(`uploads/waiting-${waiting}.zip`))).equals(Buffer.concat(parts))).toBe(true);
+      }
+    } finally {
+      await pool.end();
+      await store.close();
+      await db.drop();
+    }
+  });
+});

@@ -10,7 +10,8 @@ const CHUNK_BYTES = 1024 * 1024;
 /**
  * Chunk inserts of one write that may run at once, each on a connection of its own: PostgreSQL
  * spends ~25 ms of CPU per 1 MB chunk (TOAST rows and their WAL), and with one at a time the
- * upload waited for each while a core sat idle.
+ * upload waited for each while a core sat idle. One at a time again while others wait for the
+ * pool: uploads must not hold its connections from the requests behind them.
  */
 const INSERTS_IN_FLIGHT = 2;
 /** Writes in progress live under this prefix until they are renamed into place. */
@@ -66,7 +67,7 @@ export class PgBlobStore implements BlobStore {
         },
       );
       inFlight.add(insert);
-      while (inFlight.size >= INSERTS_IN_FLIGHT) await Promise.race(inFlight);
+      while (inFlight.size >= (this.pool.waitingCount > 0 ? 1 : INSERTS_IN_FLIGHT)) await Promise.race(inFlight);
       throwFailure();
     };
     await this.pool.query('INSERT INTO blobs (key) VALUES ($1)', [temp]);
