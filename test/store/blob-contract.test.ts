@@ -107,74 +107,70 @@ describe.each(backends)('$name', (backend) => {
   });
 });
 
-describe('PgBlobStore, a write that fails midway', () => {
-  it('waits for the chunk inserts in flight, then keeps nothing of the blob', async () => {
-    const db = await createTestDatabase();
-    const { store } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
-    const pool = createPool(db.url);
-    try {
-      let inserts = 0;
-      // Chunk 1 lands at once, chunk 2 takes 300 ms, chunk 3 fails: chunk 2 is still in flight when
-      // the failure is seen, and would land after a cleanup that did not wait for it.
-      const failing = {
-        query: (text: string, values?: unknown[]) => {
+describe('PgBlobStore, chunk inserts', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let store: Store;
+  let pool: pg.Pool;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    ({ store } = await openStores(buildConfig({ databaseUrl: db.url }, {})));
+    pool = createPool(db.url);
+  });
+
+  afterEach(async () => {
+    await pool.end();
+    await store.close();
+    await db.drop();
+  });
+
+  it('waits for the chunk inserts in flight when a write fails midway, then keeps nothing of the blob', async () => {
+    let inserts = 0;
+    // Chunk 1 lands at once, chunk 2 takes 300 ms, chunk 3 fails: chunk 2 is still in flight when
+    // the failure is seen, and would land after a cleanup that did not wait for it.
+    const failing = {
+      query: (text: string, values?: unknown[]) => {
+        if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
+        const n = ++inserts;
+        if (n === 3) return Promise.reject(new Error('disk full'));
+        return new Promise((resolve) => setTimeout(resolve, n === 2 ? 300 : 0)).then(() => pool.query(text, values));
+      },
+      connect: () => pool.connect(),
+    } as unknown as pg.Pool;
+    const parts = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
+    await expect(new PgBlobStore(failing).write('uploads/broken.zip', Readable.from(parts))).rejects.toThrow('disk full');
+    expect(inserts).toBe(3);
+    // Past the time chunk 2 would have landed, had the write not waited for it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const { rows } = await pool.query<{ chunks: string; blobs: string }>('SELECT (SELECT count(*) FROM blob_chunks) AS chunks, (SELECT count(*) FROM blobs) AS blobs');
+    expect(rows[0]).toEqual({ chunks: '0', blobs: '0' });
+  });
+
+  it('inserts two chunks at once, and one at a time while others wait for the pool', async () => {
+    const parts = Array.from({ length: 6 }, () => randomBytes(1024 * 1024));
+    for (const [waiting, expected] of [[0, 2], [3, 1]] as const) {
+      let running = 0;
+      let most = 0;
+      const counting = {
+        get waitingCount() {
+          return waiting;
+        },
+        query: async (text: string, values?: unknown[]) => {
           if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
-          const n = ++inserts;
-          if (n === 3) return Promise.reject(new Error('disk full'));
-          return new Promise((resolve) => setTimeout(resolve, n === 2 ? 300 : 0)).then(() => pool.query(text, values));
+          most = Math.max(most, ++running);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return await pool.query(text, values);
+          } finally {
+            running--;
+          }
         },
         connect: () => pool.connect(),
       } as unknown as pg.Pool;
-      const parts = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
-      await expect(new PgBlobStore(failing).write('uploads/broken.zip', Readable.from(parts))).rejects.toThrow('disk full');
-      expect(inserts).toBe(3);
-      // Past the time chunk 2 would have landed, had the write not waited for it.
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      const { rows } = await pool.query<{ chunks: string; blobs: string }>('SELECT (SELECT count(*) FROM blob_chunks) AS chunks, (SELECT count(*) FROM blobs) AS blobs');
-      expect(rows[0]).toEqual({ chunks: '0', blobs: '0' });
-    } finally {
-      await pool.end();
-      await store.close();
-      await db.drop();
-    }
-  });
-});
-
-describe('PgBlobStore, chunk inserts at once', () => {
-  it('inserts two chunks at once, and one at a time while others wait for the pool', async () => {
-    const db = await createTestDatabase();
-    const { store } = await openStores(buildConfig({ databaseUrl: db.url }, {}));
-    const pool = createPool(db.url);
-    try {
-      const parts = Array.from({ length: 6 }, () => randomBytes(1024 * 1024));
-      for (const [waiting, expected] of [[0, 2], [3, 1]] as const) {
-        let running = 0;
-        let most = 0;
-        const counting = {
-          get waitingCount() {
-            return waiting;
-          },
-          query: async (text: string, values?: unknown[]) => {
-            if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
-            most = Math.max(most, ++running);
-            try {
-              await new Promise((resolve) => setTimeout(resolve, 20));
-              return await pool.query(text, values);
-            } finally {
-              running--;
-            }
-          },
-          connect: () => pool.connect(),
-        } as unknown as pg.Pool;
-        const blobs = new PgBlobStore(counting);
-        await blobs.write(`uploads/waiting-${waiting}.zip`, Readable.from(parts));
-        expect(most).toBe(expected);
-        expect((await readAll(blobs.createReadStream(`uploads/waiting-${waiting}.zip`))).equals(Buffer.concat(parts))).toBe(true);
-      }
-    } finally {
-      await pool.end();
-      await store.close();
-      await db.drop();
+      const blobs = new PgBlobStore(counting);
+      await blobs.write(`uploads/waiting-${waiting}.zip`, Readable.from(parts));
+      expect(most).toBe(expected);
+      expect((await readAll(blobs.createReadStream(`uploads/waiting-${waiting}.zip`))).equals(Buffer.concat(parts))).toBe(true);
     }
   });
 });
