@@ -1,13 +1,17 @@
-import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw } from 'node:zlib';
+import type { DeflatedLines } from '../ports/store.js';
+import { crc32Combine } from './crc32-combine.js';
 
-/** One file of a zip being written: its name, its exact size, and its bytes when asked for. */
+/**
+ * One file of a zip being written: its name, its exact size, and its bytes when asked for, as they
+ * are or already deflated (each a raw deflate stream ended by a sync flush, with its CRC-32).
+ */
 export interface ZipWriterEntry {
   readonly name: string;
   /** The entry's uncompressed size, known beforehand (a result CSV's checkpoint counts it). */
   readonly size: number;
-  readonly open: () => Readable;
+  readonly open: () => AsyncIterable<Uint8Array | DeflatedLines>;
 }
 
 export interface ZipWriterOptions {
@@ -20,8 +24,13 @@ export interface ZipWriterOptions {
 
 const U32_MAX = 0xffffffff;
 const U16_MAX = 0xffff;
-/** Bytes a deflate stream adds at most beyond its input: stored blocks' 5-byte headers, and a margin. */
-const deflateBound = (size: number): number => size + Math.ceil(size / 16_384) * 5 + 64;
+/**
+ * The most bytes an entry of `size` can deflate to, as far as choosing its header goes: stored
+ * blocks' 5-byte headers and a margin for what is deflated here; doubled for parts deflated
+ * before (a batch's lines deflated alone end with a 5-byte sync flush and start new blocks, which
+ * a batch of short lines could make a large share of it). An entry that passes it anyway fails.
+ */
+const deflateBound = (size: number): number => 2 * (size + Math.ceil(size / 16_384) * 5 + 64);
 
 const deflate = promisify(deflateRaw);
 /**
@@ -75,15 +84,24 @@ export async function* zipStream(entries: readonly ZipWriterEntry[], options: Zi
       pending = [];
       pendingBytes = 0;
     };
-    const source = entry.open();
     try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        crc = crc32(chunk, crc);
-        raw += chunk.length;
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes < PIECE_BYTES) continue;
-        deflatePending();
+      // Leaving this loop early (the zip's reader stopped, or the source failed) closes the source.
+      for await (const part of entry.open()) {
+        if (part instanceof Uint8Array) {
+          const chunk = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+          crc = crc32(chunk, crc);
+          raw += chunk.length;
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes < PIECE_BYTES) continue;
+          deflatePending();
+        } else {
+          // Deflated already: it follows the raw bytes before it, deflated first.
+          if (pendingBytes > 0) deflatePending();
+          crc = crc32Combine(crc, part.crc, part.rawBytes);
+          raw += part.rawBytes;
+          deflating.push(Promise.resolve(Buffer.from(part.deflated.buffer, part.deflated.byteOffset, part.deflated.byteLength)));
+        }
         while (deflating.length >= PIECES_IN_FLIGHT) {
           const out = await (deflating.shift() as Promise<Buffer>);
           compressed += out.length;
@@ -97,13 +115,13 @@ export async function* zipStream(entries: readonly ZipWriterEntry[], options: Zi
         yield out;
       }
     } finally {
-      // A reader that stops early (the zip's write failed) or a source that fails: nothing is left running.
-      source.destroy();
+      // Nothing is left running behind a zip that stopped or failed.
       await Promise.allSettled(deflating);
     }
     compressed += FINAL_BLOCK.length;
     yield FINAL_BLOCK;
     if (raw !== entry.size) throw new Error(`zip entry ${entry.name} held ${raw} bytes, not the ${entry.size} announced`);
+    if (!zip64 && compressed >= U32_MAX) throw new Error(`zip entry ${entry.name} deflated to ${compressed} bytes, past what its header announced`);
     offset += compressed;
     const descriptor = dataDescriptor(crc, compressed, raw, zip64);
     offset += descriptor.length;

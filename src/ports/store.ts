@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { CellValue } from '../domain/coercion.js';
 import type { Criteria } from '../domain/criteria.js';
 import type { Job, ResourceProgress } from '../domain/job.js';
@@ -108,6 +107,28 @@ export interface RecordRows {
 
 export const NO_ROWS: RecordRows = { columns: [], ids: [], values: [], shared: {}, keptKeys: [] };
 
+/**
+ * Lines of a resource's result CSV deflated on their own: a raw deflate stream that ends with a
+ * sync flush and no final block, so that the deflated parts of a resource, one after another, are
+ * one deflate stream (a zip entry's data once a final block ends it; ingest/zip-writer.ts). A
+ * job deflates each batch's lines before it commits them, rather than the whole CSV at its end.
+ */
+export interface DeflatedLines {
+  readonly deflated: Uint8Array;
+  /** How many bytes of the CSV they inflate to. */
+  readonly rawBytes: number;
+  /** The CRC-32 of those bytes. */
+  readonly crc: number;
+}
+
+/** A stretch of a resource's result CSV as committed: its bytes, or those bytes deflated. */
+export type ResultPart = Uint8Array | DeflatedLines;
+
+/** How many bytes of the result CSV a part holds. */
+export function rawLength(part: ResultPart): number {
+  return part instanceof Uint8Array ? part.byteLength : part.rawBytes;
+}
+
 export interface BatchCommit {
   readonly jobId: string;
   readonly workerId: string;
@@ -120,12 +141,13 @@ export interface BatchCommit {
   readonly progress: ResourceProgress;
   /**
    * The batch's lines of the resource's result CSV (a resource's first lines begin with its
-   * header), kept at byte `progress.resultBytes - resultLines.length`: they commit with the
+   * header), kept at byte `progress.resultBytes - rawLength(resultLines)`: they commit with the
    * checkpoint that counts them, under the same lease, so no crash or stalled worker can leave a
    * checkpoint and its lines apart. The same lines at the same place again are a no-op. Stores
-   * keep them in pieces of at most RESULT_PIECE_BYTES (store/result-chunks.ts).
+   * keep raw lines in pieces of at most RESULT_PIECE_BYTES (store/result-chunks.ts), deflated
+   * lines as they come.
    */
-  readonly resultLines: Uint8Array;
+  readonly resultLines: ResultPart;
   /**
    * The checkpoint's `resultBytes` this batch continues from. A job sends a batch while the one
    * before it may still be committing; if that one failed, the checkpoint is not where this batch
@@ -281,10 +303,11 @@ export interface Store {
   /** A job's batches are applied in the order of the calls, each after the one before it has committed or failed. */
   commitBatch(batch: BatchCommit): Promise<void>;
   /**
-   * A resource's result CSV as its committed batches wrote it, streamed in order; the stream fails
-   * if bytes are missing, between chunks or at the end (`bytes`: what the checkpoint counts).
+   * A resource's result CSV as its committed batches wrote it, part by part in order, each as it
+   * was committed (raw, or deflated); fails if bytes are missing, between parts or at the end
+   * (`bytes`: what the checkpoint counts, in bytes of the CSV). Stopping early frees what it holds.
    */
-  readResult(jobId: string, resourceIndex: number, bytes: number): Readable;
+  readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart>;
   /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
   finishResource(
     jobId: string,

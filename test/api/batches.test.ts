@@ -2,6 +2,7 @@
 import { expect, it } from 'vitest';
 import type { BatchCommit } from '../../src/ports/store.js';
 import { byPosition, csvText, jobBody } from '../support/import-run.js';
+import { partBytes } from '../support/result-parts.js';
 import { useImportServer } from '../support/import-server.js';
 
 const ctx = useImportServer({ worker: { batchSize: 500 } });
@@ -12,7 +13,7 @@ it('commits exactly batchSize rows at a time, the header line first on its own',
   const { commitBatch } = store;
   let rowsDone = 0;
   store.commitBatch = async (batch: BatchCommit) => {
-    commits.push({ rows: batch.progress.rowsDone - rowsDone, lines: Buffer.from(batch.resultLines).toString('utf8') });
+    commits.push({ rows: batch.progress.rowsDone - rowsDone, lines: partBytes(batch.resultLines).toString('utf8') });
     rowsDone = batch.progress.rowsDone;
     return commitBatch.call(store, batch);
   };

@@ -2,11 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
+import { deflateResultLines } from '../../src/ingest/result-file.js';
+import { LeaseLostError, UniqueConflictError, type ResultPart, type Store } from '../../src/ports/store.js';
 import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { partBytes } from '../support/result-parts.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, recordRows, seedOrg, type Seeded } from './store-builders.js';
 
@@ -94,10 +97,13 @@ describe.each(backends)('commit thread on %s', (_name, open) => {
     await committing.claimJob('worker-a', 60_000, new Date());
     const first = await aBatch(committing, org, jobId, 'worker-a', 2);
     const lines = Buffer.from('Last_Name,STATUS\nLead 0,ADDED\nLead 1,ADDED\n');
-    await committing.commitBatch({ ...first, resultLines: lines, progress: { ...first.progress, resultBytes: lines.length } });
-    const read: Buffer[] = [];
-    for await (const part of other.readResult(jobId, 0, lines.length)) read.push(part as Buffer);
-    expect(Buffer.concat(read).toString()).toBe(lines.toString());
+    // Deflated, as a job commits them: the object crosses the thread with its bytes.
+    await committing.commitBatch({ ...first, resultLines: await deflateResultLines(lines), progress: { ...first.progress, resultBytes: lines.length } });
+    const read: ResultPart[] = [];
+    for await (const part of other.readResult(jobId, 0, lines.length)) read.push(part);
+    expect(read).toHaveLength(1);
+    expect(read[0]).toMatchObject({ rawBytes: lines.length, crc: crc32(lines) });
+    expect(partBytes(read[0] as ResultPart).toString()).toBe(lines.toString());
     // Another writer's records took the values first: the job redoes its batch, it does not fail.
     const again = await aBatch(committing, org, jobId, 'worker-a', 2);
     await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);

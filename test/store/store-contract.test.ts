@@ -1,13 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
+import { deflateResultLines } from '../../src/ingest/result-file.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type Store } from '../../src/ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type ResultPart, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
+import { partBytes, resultBytes } from '../support/result-parts.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, recordRows, seedModule, seedOrg, type PlainRecord, type Seeded } from './store-builders.js';
 
@@ -66,9 +69,7 @@ describe.each(backends)('$name', (backend) => {
 
   /** A resource's result lines, read whole through `store`. */
   async function resultOf(store: Store, jobId: string, bytes: number): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const part of store.readResult(jobId, 0, bytes)) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+    return resultBytes(store.readResult(jobId, 0, bytes));
   }
 
   it("answers a user or a job only to its own org, also when the read is cached", async () => {
@@ -175,6 +176,38 @@ describe.each(backends)('$name', (backend) => {
 
     await a.finishResource(jobId, 'worker-a', 0, NEW_RESOURCE_PROGRESS, { status: 'COMPLETED', resultKey: `results/${jobId}.zip`, failure: null, at: new Date(), callback: null });
     expect(await read(b, 0)).toBe('');
+  });
+
+  it('keeps deflated result lines as committed, between raw ones, placed by the bytes of the CSV they inflate to', async () => {
+    const jobId = await claimedJob();
+    const batchWith = async (lines: ResultPart, resultBytes: number, email = `parts${resultBytes}@example.com`) => {
+      const batch = await aBatch(a, org, jobId, 'worker-a', 1);
+      const records = batch.records.map((r) => ({ ...r, values: { ...r.values, Email: email } }));
+      return { ...batch, inserts: recordRows(records), resultLines: lines, progress: { ...batch.progress, resultBytes } };
+    };
+    const raw = (s: string): Buffer => Buffer.from(s, 'utf8');
+    // A job an earlier version began: its header and first batch raw; this version's batches deflated.
+    await a.commitBatch(await batchWith(raw('Last_Name,STATUS\nA,ADDED\n'), 25));
+    const b1 = await deflateResultLines(raw('B,ADDED\n'));
+    await a.commitBatch(await batchWith(b1, 33));
+    // Again at the same place (a rerun's): nothing changes.
+    await a.commitBatch({ ...(await batchWith(b1, 33)), inserts: recordRows([]) });
+    // Past RESULT_PIECE_BYTES raw: deflated lines stay one part.
+    const long = `${'é'.repeat(2_100_000)}\n`;
+    const end = 33 + Buffer.byteLength(long);
+    await a.commitBatch(await batchWith(await deflateResultLines(raw(long)), end));
+    const parts: ResultPart[] = [];
+    for await (const part of b.readResult(jobId, 0, end)) parts.push(part);
+    expect(parts.map((p) => (p instanceof Uint8Array ? 'raw' : 'deflated'))).toEqual(['raw', 'deflated', 'deflated']);
+    expect(parts[1]).toMatchObject({ rawBytes: 8, crc: crc32(raw('B,ADDED\n')) });
+    expect(parts.map((p) => partBytes(p).toString('utf8')).join('')).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${long}`);
+    await expect(resultOf(b, jobId, end + 1)).rejects.toThrow(`result lines from byte ${end} are missing (the checkpoint counts ${end + 1})`);
+
+    // Deflated lines committed where no lines precede them: the gap is found in bytes of the CSV.
+    const other = await claimedJob();
+    const batch = await aBatch(a, org, other, 'worker-a', 1);
+    await a.commitBatch({ ...batch, resultLines: b1, progress: { ...batch.progress, resultBytes: 33 } });
+    await expect(resultOf(a, other, 33)).rejects.toThrow('result lines from byte 0 are missing (the next kept ones start at byte 25)');
   });
 
   it('refuses a batch that does not continue from the checkpoint, keeping nothing of it', async () => {

@@ -7,7 +7,9 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
+import { deflateResultLines } from '../../src/ingest/result-file.js';
 import { zipStream, type ZipWriterEntry, type ZipWriterOptions } from '../../src/ingest/zip-writer.js';
+import type { DeflatedLines } from '../../src/ports/store.js';
 
 async function zipOf(entries: readonly ZipWriterEntry[], options?: ZipWriterOptions): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -91,6 +93,29 @@ describe('zipStream', () => {
       expect(b.content.equals(content)).toBe(true);
       expect(b.crc).toBe(crc32(content));
     });
+    const tested = unzipTest(zip);
+    if (tested !== null) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it('copies parts deflated beforehand into the entry between raw ones, with the CRC-32 of the whole', async () => {
+    const content = csv(30_000);
+    // Cut where a job's batches would end, some kept raw (a header, an earlier version's lines).
+    const cuts = [0, 45, 70_000, 70_001, 400_000, 1_200_000, 1_300_000, content.length];
+    const parts: (Buffer | DeflatedLines)[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const piece = content.subarray(cuts[i], cuts[i + 1]);
+      parts.push(i === 0 || i === 4 ? piece : await deflateResultLines(piece));
+    }
+    parts.push(await deflateResultLines(Buffer.alloc(0)));
+    const zip = await zipOf([
+      { name: 'mixed.csv', size: content.length, open: () => Readable.from(parts, { objectMode: true }) },
+      { name: 'deflated.csv', size: content.length, open: async function* () { yield await deflateResultLines(content); } },
+    ]);
+    const back = await read(zip);
+    for (const b of back) {
+      expect(b.content.equals(content)).toBe(true);
+      expect(b.crc).toBe(crc32(content));
+    }
     const tested = unzipTest(zip);
     if (tested !== null) expect(tested).toMatch(/No errors detected/);
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { leadsCsv, manyLeads } from '../support/builders.js';
+import { partBytes } from '../support/result-parts.js';
 import { unzipEntries, zipCsv } from '../support/zip.js';
 import { apiOf, startServe, startWorker, type BulkwrightProcess, type Serve } from './bulkwright-processes.js';
 import { checkpointOf, countLeads, createLeadsJob, expectRanOnce, fileOf, waitForProgress } from './job-checks.js';
@@ -80,6 +81,13 @@ describe('serve on SQLite', () => {
   });
 });
 
+/** A result chunk as this version keeps it (store/result-chunks.ts). */
+type KeptChunk = { data: Buffer; raw_bytes: number | null; crc: number | null };
+
+/** The lines an earlier version would have appended to its file, from this version's chunks. */
+const linesOf = (chunks: readonly KeptChunk[]): Buffer =>
+  Buffer.concat(chunks.map((c) => partBytes(c.raw_bytes === null ? c.data : { deflated: c.data, rawBytes: c.raw_bytes, crc: c.crc ?? 0 })));
+
 describe('serve on SQLite after an upgrade', () => {
   it('resumes a job paused by a version that kept result lines in a file beside the database', async () => {
     const rows = 100_000;
@@ -91,10 +99,10 @@ describe('serve on SQLite after an upgrade', () => {
     // Where that version left the lines: results/<job>/<resource>.csv, and none in the database.
     const db = new Database(path.join(dataDir, 'bulkwright.db'));
     try {
-      const chunks = db.prepare('SELECT data FROM result_chunks WHERE job_id = ? ORDER BY pos').all(jobId) as { data: Buffer }[];
+      const chunks = db.prepare('SELECT data, raw_bytes, crc FROM result_chunks WHERE job_id = ? ORDER BY pos').all(jobId) as KeptChunk[];
       expect(chunks.length).toBeGreaterThan(1);
       await mkdir(path.join(dataDir, 'blobs', 'results', jobId), { recursive: true });
-      await writeFile(path.join(dataDir, 'blobs', 'results', jobId, '0.csv'), Buffer.concat(chunks.map((c) => c.data)));
+      await writeFile(path.join(dataDir, 'blobs', 'results', jobId, '0.csv'), linesOf(chunks));
       db.prepare('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
     } finally {
       db.close();
@@ -127,9 +135,9 @@ describe('serve on SQLite after an upgrade', () => {
     const db = new Database(path.join(dataDir, 'bulkwright.db'));
     try {
       for (const idx of [0, 1]) {
-        const chunks = db.prepare('SELECT data FROM result_chunks WHERE job_id = ? AND idx = ? ORDER BY pos').all(jobId, idx) as { data: Buffer }[];
+        const chunks = db.prepare('SELECT data, raw_bytes, crc FROM result_chunks WHERE job_id = ? AND idx = ? ORDER BY pos').all(jobId, idx) as KeptChunk[];
         await mkdir(path.join(dataDir, 'blobs', 'results', jobId), { recursive: true });
-        await writeFile(path.join(dataDir, 'blobs', 'results', jobId, `${idx}.csv`), Buffer.concat(chunks.map((c) => c.data)));
+        await writeFile(path.join(dataDir, 'blobs', 'results', jobId, `${idx}.csv`), linesOf(chunks));
       }
       db.prepare('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
     } finally {

@@ -1,9 +1,8 @@
-import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd } from '../../ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd, type ResultPart } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
-import { resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
+import { resultParts, resultPieces, type ResultChunk } from '../result-chunks.js';
 import { copyOut } from './copy-binary.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
@@ -155,17 +154,19 @@ export class PgJobQueue {
   }
 
   /** In one binary COPY, streamed: bytea as its bytes (copy-binary.ts), not as hex text. */
-  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
+  readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart> {
     // COPY takes no parameters: the id and the index are checked to be what they must, digits.
     if (!/^\d+$/.test(jobId) || !Number.isSafeInteger(resourceIndex)) throw new Error(`no result for job ${jobId} resource ${resourceIndex}`);
     const pool = this.pool;
     async function* chunks(): AsyncGenerator<ResultChunk> {
-      for await (const [pos, data] of copyOut(pool, `SELECT pos, data FROM result_chunks WHERE job_id = '${jobId}' AND idx = ${resourceIndex} ORDER BY pos`)) {
+      const query = `SELECT pos, data, raw_bytes, crc FROM result_chunks WHERE job_id = '${jobId}' AND idx = ${resourceIndex} ORDER BY pos`;
+      for await (const [pos, data, rawBytes, crc] of copyOut(pool, query)) {
         if (!pos || !data) throw new Error(`job ${jobId}: a result chunk without its position or lines`);
-        yield { pos: Number(pos.readBigInt64BE(0)), data };
+        // Binary COPY: integer as 4 bytes, bigint as 8, big-endian.
+        yield { pos: Number(pos.readBigInt64BE(0)), data, rawBytes: rawBytes ? rawBytes.readInt32BE(0) : null, crc: crc ? Number(crc.readBigInt64BE(0)) : null };
       }
     }
-    return resultStream(chunks(), bytes);
+    return resultParts(chunks(), bytes);
   }
 
   private async withResources(db: Queryable, jobs: readonly Row[]): Promise<Job[]> {
@@ -205,13 +206,14 @@ async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultCh
         UPDATE job_resources SET status = $4, code = $5, added = $6, updated = $7, skipped = $8, rows_done = $9, result_bytes = $10
         WHERE job_id = $2 AND idx = $11 AND ($12::bigint IS NULL OR result_bytes = $12) RETURNING 1
       ), chunk AS (
-        INSERT INTO result_chunks (job_id, idx, pos, data) SELECT $2, $11, $13::bigint, $14::bytea WHERE $14::bytea IS NOT NULL ON CONFLICT DO NOTHING
+        INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc)
+        SELECT $2, $11, $13::bigint, $14::bytea, $15::integer, $16::bigint WHERE $14::bytea IS NOT NULL ON CONFLICT DO NOTHING
       )
       SELECT (SELECT count(*) FROM lease)::int AS leased, (SELECT count(*) FROM progress)::int AS progressed`,
     values: [
       new Date(b.now.getTime() + b.leaseMs), b.jobId, b.workerId,
       p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes,
-      b.resourceIndex, b.continues, piece?.pos ?? null, piece ? chunkBytes(piece) : null,
+      b.resourceIndex, b.continues, piece?.pos ?? null, piece ? chunkBytes(piece) : null, piece?.rawBytes ?? null, piece?.crc ?? null,
     ],
   });
   const row = r.rows[0];
@@ -222,8 +224,8 @@ async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultCh
 async function insertResultChunk(c: pg.PoolClient, jobId: string, idx: number, piece: ResultChunk): Promise<void> {
   await c.query({
     name: 'result-chunk-insert',
-    text: 'INSERT INTO result_chunks (job_id, idx, pos, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-    values: [jobId, idx, piece.pos, chunkBytes(piece)],
+    text: 'INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+    values: [jobId, idx, piece.pos, chunkBytes(piece), piece.rawBytes, piece.crc],
   });
 }
 

@@ -101,6 +101,11 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER SEQUENCE id_counter INCREMENT BY 1000;
   `,
+  // A batch's result lines are kept deflated (ports/store.ts DeflatedLines): what they inflate to
+  // and its CRC-32. NULL: the lines as they are (a header, an earlier version's batches).
+  `
+  ALTER TABLE result_chunks ADD COLUMN IF NOT EXISTS raw_bytes INTEGER, ADD COLUMN IF NOT EXISTS crc BIGINT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

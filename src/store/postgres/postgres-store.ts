@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { Job, ResourceProgress } from '../../domain/job.js';
 import type { ModuleDef } from '../../domain/metadata.js';
@@ -16,6 +15,7 @@ import type {
   Org,
   RecordKeys,
   RecordQuery,
+  ResultPart,
   Store,
   StoredRecord,
   UploadedFile,
@@ -254,7 +254,7 @@ export class PostgresStore implements Store {
     return commit;
   }
 
-  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
+  readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart> {
     return this.jobs.readResult(jobId, resourceIndex, bytes);
   }
 

@@ -61,6 +61,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE result_chunks (
     job_id TEXT NOT NULL, idx INTEGER NOT NULL, pos INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, idx, pos));
   `,
+  // A batch's result lines are kept deflated (ports/store.ts DeflatedLines): what they inflate to
+  // and its CRC-32. NULL: the lines as they are (a header, an earlier version's batches).
+  `
+  ALTER TABLE result_chunks ADD COLUMN raw_bytes INTEGER;
+  ALTER TABLE result_chunks ADD COLUMN crc INTEGER;
+  `,
 ];
 
 /**

@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { composeId, ID_COUNTER_SPAN } from '../../domain/ids.js';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
@@ -20,6 +19,7 @@ import {
   type OAuthGrant,
   type Org,
   type RecordQuery,
+  type ResultPart,
   type Store,
   type RecordKeys,
   type StoredRecord,
@@ -28,7 +28,7 @@ import {
 } from '../../ports/store.js';
 import { CommitThread } from '../commit-thread.js';
 import { jobFromRows } from '../job-rows.js';
-import { pagedChunks, RESULT_CHUNKS_PER_PAGE, resultPieces, resultStream, type ResultChunk } from '../result-chunks.js';
+import { pagedChunks, RESULT_CHUNKS_PER_PAGE, resultParts, resultPieces, type ResultChunk } from '../result-chunks.js';
 import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
@@ -255,8 +255,8 @@ export class SqliteStore implements Store {
       table.update(b.updates);
       table.insert(b.inserts);
       this.writeProgress(b.jobId, b.resourceIndex, b.progress, b.continues);
-      const insertChunk = this.c.sql('INSERT INTO result_chunks (job_id, idx, pos, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
-      for (const c of resultPieces(b.resultLines, b.progress.resultBytes)) insertChunk.run(b.jobId, b.resourceIndex, c.pos, c.data);
+      const insertChunk = this.c.sql('INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const c of resultPieces(b.resultLines, b.progress.resultBytes)) insertChunk.run(b.jobId, b.resourceIndex, c.pos, c.data, c.rawBytes, c.crc);
     }).immediate();
   }
 
@@ -264,7 +264,7 @@ export class SqliteStore implements Store {
    * Read on a connection of its own with a small page cache: through this one's, a large job's
    * result pages filled the cache a job thread otherwise leaves empty (+8 MB of peak memory).
    */
-  readResult(jobId: string, resourceIndex: number, bytes: number): Readable {
+  readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart> {
     // Opened at the first read, so that a stream never read holds no connection.
     let db: Database.Database | null = null;
     const page = async (from: number): Promise<ResultChunk[]> => {
@@ -273,15 +273,12 @@ export class SqliteStore implements Store {
         db.pragma('cache_size = -512');
       }
       return db
-        .prepare('SELECT pos, data FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?')
+        .prepare('SELECT pos, data, raw_bytes AS rawBytes, crc FROM result_chunks WHERE job_id = ? AND idx = ? AND pos >= ? ORDER BY pos LIMIT ?')
         .all(jobId, resourceIndex, from, RESULT_CHUNKS_PER_PAGE) as ResultChunk[];
     };
-    const close = (): void => {
+    return resultParts(pagedChunks(page), bytes, () => {
       if (db?.open) db.close();
-    };
-    const stream = resultStream(pagedChunks(page), bytes, close);
-    stream.once('close', close);
-    return stream;
+    });
   }
 
   async finishResource(
