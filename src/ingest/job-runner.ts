@@ -143,6 +143,18 @@ export class JobRunner {
     return job;
   }
 
+  /**
+   * Ends a claimed job FAILED without running it, at the resource it had reached (CANNOT_PROCESS,
+   * later resources SKIPPED, its callback recorded): for a job whose runs keep ending without
+   * progress (JobWorker), which another run would only interrupt again.
+   */
+  async abandon(claimed: Job, workerId: string, reason: string): Promise<Job> {
+    const org = await this.o.store.getOrg(claimed.orgId);
+    if (!org) throw new Error(`org ${claimed.orgId} of job ${claimed.id} is missing`);
+    const at = claimed.resources.findIndex((r) => r.progress.status !== 'COMPLETED');
+    return this.fail(claimed, at < 0 ? claimed.resources.length - 1 : at, org, workerId, reason);
+  }
+
   /** The job's callback, recorded with the job's end (one transaction) so that no crash between the two can lose it. */
   private async callbackOf(job: Job, timeZone: string): Promise<CallbackDelivery | null> {
     if (!job.callback) return null;

@@ -129,6 +129,16 @@ export function rawLength(part: ResultPart): number {
   return part instanceof Uint8Array ? part.byteLength : part.rawBytes;
 }
 
+/**
+ * A job as a worker claims it. `interruptedRuns`: its runs in a row, this claim's included, that
+ * ended with neither a committed batch nor the lease released (a crash, an error, a stall): a
+ * claim that takes the job from a lease not released counts one, a committed batch starts again
+ * at 0. A job that stops its worker each time is told from one a crash interrupted once.
+ */
+export interface ClaimedJob extends Job {
+  readonly interruptedRuns: number;
+}
+
 export interface BatchCommit {
   readonly jobId: string;
   readonly workerId: string;
@@ -295,7 +305,7 @@ export interface Store {
    * Takes the oldest runnable job (ADDED, or INPROGRESS with no lease or an expired one) under a
    * lease. A job whose lease holder `ownerGone` says has died is runnable at once.
    */
-  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null>;
+  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null>;
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
   releaseLease(jobId: string, workerId: string): Promise<void>;
   /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */

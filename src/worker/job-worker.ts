@@ -1,6 +1,5 @@
-import type { Job } from '../domain/job.js';
 import type { JobRunner } from '../ingest/job-runner.js';
-import type { Store } from '../ports/store.js';
+import type { ClaimedJob, Store } from '../ports/store.js';
 import type { CallbackService } from '../services/callback-service.js';
 import { leaseOwnerDiedHere } from './lease-owner.js';
 
@@ -15,8 +14,17 @@ export interface JobWorkerOptions {
   readonly pollMs: number;
   /** First wait before a job that failed unexpectedly is run again; it doubles per failure, up to leaseMs. */
   readonly retryBaseMs?: number;
+  /** Runs in a row a job may have interrupted (ClaimedJob.interruptedRuns) before it ends FAILED instead of running again. */
+  readonly maxInterruptedRuns?: number;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
+
+/**
+ * Interrupted runs in a row after which a job ends FAILED: a job that stops its worker every time
+ * (a row that crashes the process, an error each run meets) would otherwise be retried forever.
+ * A crash interrupts one run; the run after it commits a batch and starts the count again.
+ */
+export const MAX_INTERRUPTED_RUNS = 5;
 
 /** Claims runnable jobs under a lease and runs them; the jobs table is the queue (DESIGN.md). */
 export class JobWorker {
@@ -26,8 +34,6 @@ export class JobWorker {
   private readonly active = new Set<Promise<void>>();
   private filling: Promise<void> | null = null;
   private readonly stopping = new AbortController();
-  /** Unexpected failures in a row, per job run by this worker: how long the next retry waits. */
-  private readonly failures = new Map<string, number>();
   /**
    * On a store shared only by processes of this machine, a job whose holder died is taken at once
    * rather than when its lease expires (a restart resumes without waiting out the lease).
@@ -99,7 +105,20 @@ export class JobWorker {
     }
   }
 
-  private async execute(job: Job): Promise<void> {
+  private async execute(job: ClaimedJob): Promise<void> {
+    const limit = this.o.maxInterruptedRuns ?? MAX_INTERRUPTED_RUNS;
+    if (job.interruptedRuns >= limit) {
+      const rowsDone = job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
+      const reason = `its last ${job.interruptedRuns} runs stopped at row ${rowsDone} without committing a batch (the workers' logs say why)`;
+      try {
+        const ended = await this.o.runner.abandon(job, this.id, reason);
+        if (ended.callback) this.o.callbacks.wake();
+      } catch (e) {
+        // Left leased: the lease runs out and another claim tries again.
+        this.o.log('error', `job ${job.id} could not be ended: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return;
+    }
     try {
       const finished = await this.o.runner.run(job, this.id, this.stopping.signal);
       if (!finished) {
@@ -107,17 +126,16 @@ export class JobWorker {
         await this.o.store.releaseLease(job.id, this.id);
         return;
       }
-      this.failures.delete(job.id);
       this.o.log('info', `job ${job.id} ${finished.status.toLowerCase()} by ${this.id}`);
       // The job's end recorded its callback, due at once: attempt it now rather than at the next poll.
       if (finished.callback) this.o.callbacks.wake();
     } catch (e) {
-      const failures = (this.failures.get(job.id) ?? 0) + 1;
-      this.failures.set(job.id, failures);
+      // This run is the next interrupted one: its claimant counts it, whichever process that is.
+      const failures = job.interruptedRuns + 1;
       const waitMs = Math.min(this.o.leaseMs, (this.o.retryBaseMs ?? 1000) * 2 ** (failures - 1));
       this.o.log('error', `job ${job.id} stopped (failure ${failures}; retried in ${waitMs} ms): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       // The lease is kept for the wait rather than released: released, the job would be claimed
-      // again at once, and a job that fails each time (a store that keeps failing) would spin.
+      // again at once, and not counted as interrupted (a graceful stop releases it).
       await this.o.store.renewLease(job.id, this.id, waitMs, new Date()).catch(() => undefined);
     }
   }

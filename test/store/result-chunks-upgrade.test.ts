@@ -14,7 +14,7 @@ import { aBatch, aJob, recordRows, seedOrg } from './store-builders.js';
 
 interface Backing {
   open(): Promise<Store>;
-  /** Takes the schema back to before result chunks had raw_bytes and crc. */
+  /** Takes the schema back to before result chunks had raw_bytes and crc (and jobs interrupted_runs). */
   downgrade(): Promise<void>;
   remove(): Promise<void>;
 }
@@ -29,7 +29,7 @@ const backends: { name: string; create(): Promise<Backing> }[] = [
         async downgrade() {
           const db = new Database(path.join(dataDir, 'bulkwright.db'));
           const version = db.pragma('user_version', { simple: true }) as number;
-          db.exec('ALTER TABLE result_chunks DROP COLUMN raw_bytes; ALTER TABLE result_chunks DROP COLUMN crc');
+          db.exec('ALTER TABLE result_chunks DROP COLUMN raw_bytes; ALTER TABLE result_chunks DROP COLUMN crc; ALTER TABLE jobs DROP COLUMN interrupted_runs');
           db.pragma(`user_version = ${version - 1}`);
           db.close();
         },
@@ -44,7 +44,7 @@ const backends: { name: string; create(): Promise<Backing> }[] = [
       return {
         open: async () => (await openStores(buildConfig({ databaseUrl: db.url }, {}))).store,
         async downgrade() {
-          await queryTestDatabase(db.url, 'ALTER TABLE result_chunks DROP COLUMN raw_bytes, DROP COLUMN crc');
+          await queryTestDatabase(db.url, 'ALTER TABLE result_chunks DROP COLUMN raw_bytes, DROP COLUMN crc; ALTER TABLE jobs DROP COLUMN interrupted_runs');
           await queryTestDatabase(db.url, 'DELETE FROM schema_migrations WHERE version >= 6');
         },
         remove: () => db.drop(),

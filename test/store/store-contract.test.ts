@@ -130,6 +130,26 @@ describe.each(backends)('$name', (backend) => {
     expect([...byA, ...byB].sort()).toEqual([...jobIds].sort());
   });
 
+  it('counts the runs in a row that a claim takes a job from unreleased, until a batch commits', async () => {
+    const [jobId] = (await a.allocateIds(1)) as [string];
+    await a.createJob(aJob(org, jobId));
+    let t = Date.now();
+    const claim = async (store: Store, worker: string) => {
+      t += 2_000; // past the last lease of 1 s
+      const job = await store.claimJob(worker, 1_000, new Date(t));
+      expect(job?.id).toBe(jobId);
+      return job?.interruptedRuns;
+    };
+    expect(await claim(a, 'worker-a')).toBe(0); // a new job
+    expect(await claim(b, 'worker-b')).toBe(1); // worker-a's run never released it
+    expect(await claim(a, 'worker-a')).toBe(2);
+    await a.commitBatch({ ...(await aBatch(a, org, jobId, 'worker-a', 1)), now: new Date(t), leaseMs: 1_000 });
+    expect(await claim(b, 'worker-b')).toBe(1); // the run before committed a batch
+    await b.releaseLease(jobId, 'worker-b'); // a graceful stop
+    expect(await claim(a, 'worker-a')).toBe(1);
+    expect((await a.getJob(org.orgId, jobId))?.status).toBe('ADDED');
+  });
+
   it('gives a job whose lease expired to another worker and refuses the old holder every write', async () => {
     const [jobId] = (await a.allocateIds(1)) as [string];
     await a.createJob(aJob(org, jobId));

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type JobEnd, type ResultPart } from '../../ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type ClaimedJob, type JobEnd, type ResultPart } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import { resultParts, resultPieces, type ResultChunk } from '../result-chunks.js';
 import { copyOut } from './copy-binary.js';
@@ -56,7 +56,7 @@ export class PgJobQueue {
     return rows.map((r) => toJob(r, r.progress as Row[]));
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
     const holders = ownerGone
       ? (await this.pool.query<{ owner: string }>(
           "SELECT DISTINCT lease_owner AS owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= $1",
@@ -74,10 +74,13 @@ export class PgJobQueue {
       );
       const id = rows[0]?.id;
       if (id === undefined) return null;
-      const claimed = await c.query<Row>('UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 RETURNING *', [
-        workerId, new Date(now.getTime() + leaseMs), id,
-      ]);
-      return (await this.withResources(c, claimed.rows))[0] ?? null;
+      const claimed = await c.query<Row>(
+        `UPDATE jobs SET interrupted_runs = interrupted_runs + (lease_owner IS NOT NULL)::int, lease_owner = $1, lease_expires_at = $2
+         WHERE id = $3 RETURNING *`,
+        [workerId, new Date(now.getTime() + leaseMs), id],
+      );
+      const job = (await this.withResources(c, claimed.rows))[0];
+      return job ? { ...job, interruptedRuns: Number(claimed.rows[0]?.interrupted_runs) } : null;
     });
   }
 
@@ -201,7 +204,7 @@ async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultCh
   const r = await c.query<{ leased: number; progressed: number }>({
     name: 'batch-checkpoint',
     text: `WITH lease AS (
-        UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 RETURNING 1
+        UPDATE jobs SET lease_expires_at = $1, interrupted_runs = 0 WHERE id = $2 AND lease_owner = $3 RETURNING 1
       ), progress AS (
         UPDATE job_resources SET status = $4, code = $5, added = $6, updated = $7, skipped = $8, rows_done = $9, result_bytes = $10
         WHERE job_id = $2 AND idx = $11 AND ($12::bigint IS NULL OR result_bytes = $12) RETURNING 1

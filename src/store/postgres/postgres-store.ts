@@ -8,6 +8,7 @@ import type {
   CallbackAttempt,
   CallbackClaim,
   CallbackDelivery,
+  ClaimedJob,
   JobEnd,
   NewOrg,
   OAuthClient,
@@ -221,7 +222,7 @@ export class PostgresStore implements Store {
     return this.jobs.listJobs(orgId, limit);
   }
 
-  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
+  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
     return this.jobs.claimJob(workerId, leaseMs, now, ownerGone);
   }
 

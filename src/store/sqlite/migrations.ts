@@ -63,9 +63,11 @@ const MIGRATIONS: readonly string[] = [
   `,
   // A batch's result lines are kept deflated (ports/store.ts DeflatedLines): what they inflate to
   // and its CRC-32. NULL: the lines as they are (a header, an earlier version's batches).
+  // Jobs count their interrupted runs (ports/store.ts ClaimedJob).
   `
   ALTER TABLE result_chunks ADD COLUMN raw_bytes INTEGER;
   ALTER TABLE result_chunks ADD COLUMN crc INTEGER;
+  ALTER TABLE jobs ADD COLUMN interrupted_runs INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -13,6 +13,7 @@ import {
   type CallbackAttempt,
   type CallbackClaim,
   type CallbackDelivery,
+  type ClaimedJob,
   type JobEnd,
   type NewOrg,
   type OAuthClient,
@@ -180,7 +181,7 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<Job | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
     const t = now.getTime();
     const holders = ownerGone
       ? (this.c.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= ?").all(t) as Row[])
@@ -195,8 +196,11 @@ export class SqliteStore implements Store {
          ORDER BY created_at, id LIMIT 1`,
       ).get(t, JSON.stringify(gone)) as Row | undefined;
       if (!r) return null;
-      this.c.sql('UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(workerId, t + leaseMs, r.id);
-      return this.toJob(this.c.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row);
+      this.c
+        .sql('UPDATE jobs SET interrupted_runs = interrupted_runs + (lease_owner IS NOT NULL), lease_owner = ?, lease_expires_at = ? WHERE id = ?')
+        .run(workerId, t + leaseMs, r.id);
+      const row = this.c.sql('SELECT * FROM jobs WHERE id = ?').get(r.id) as Row;
+      return { ...this.toJob(row), interruptedRuns: Number(row.interrupted_runs) };
     }).immediate();
   }
 
@@ -305,9 +309,10 @@ export class SqliteStore implements Store {
   }
 
   private holdLease(jobId: string, workerId: string, expiresAt: number | null): void {
+    // A batch's commit (expiresAt set) is the run's progress: the job's interrupted runs start again.
     const sql = expiresAt === null
       ? 'UPDATE jobs SET lease_owner = lease_owner WHERE id = ? AND lease_owner = ?'
-      : 'UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?';
+      : 'UPDATE jobs SET lease_expires_at = ?, interrupted_runs = 0 WHERE id = ? AND lease_owner = ?';
     const params = expiresAt === null ? [jobId, workerId] : [expiresAt, jobId, workerId];
     if (this.c.sql(sql).run(params).changes !== 1) throw new LeaseLostError(jobId);
   }
