@@ -90,8 +90,7 @@ export class JobRunner {
 
   private async runResources(claimed: Job, workerId: string, stopping: AbortSignal | undefined): Promise<Job> {
     const { store } = this.o;
-    const org = await store.getOrg(claimed.orgId);
-    if (!org) throw new Error(`org ${claimed.orgId} of job ${claimed.id} is missing`);
+    const org = await this.orgOf(claimed);
     const modules = await store.listModules(org.id);
     const files = await Promise.all(claimed.resources.map((r) => store.getFile(org.id, r.spec.fileId)));
     const encoding = claimed.requestedEncoding ?? files[0]?.encoding ?? 'UTF-8';
@@ -149,10 +148,15 @@ export class JobRunner {
    * progress (JobWorker), which another run would only interrupt again.
    */
   async abandon(claimed: Job, workerId: string, reason: string): Promise<Job> {
-    const org = await this.o.store.getOrg(claimed.orgId);
-    if (!org) throw new Error(`org ${claimed.orgId} of job ${claimed.id} is missing`);
+    const org = await this.orgOf(claimed);
     const at = claimed.resources.findIndex((r) => r.progress.status !== 'COMPLETED');
     return this.fail(claimed, at < 0 ? claimed.resources.length - 1 : at, org, workerId, reason);
+  }
+
+  private async orgOf(job: Job): Promise<{ id: string; timeZone: string }> {
+    const org = await this.o.store.getOrg(job.orgId);
+    if (!org) throw new Error(`org ${job.orgId} of job ${job.id} is missing`);
+    return org;
   }
 
   /** The job's callback, recorded with the job's end (one transaction) so that no crash between the two can lose it. */

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw } from 'node:zlib';
-import type { DeflatedLines } from '../ports/store.js';
+import type { ResultPart } from '../ports/store.js';
 import { crc32Combine } from './crc32-combine.js';
 
 /**
@@ -11,11 +11,11 @@ export interface ZipWriterEntry {
   readonly name: string;
   /** The entry's uncompressed size, known beforehand (a result CSV's checkpoint counts it). */
   readonly size: number;
-  readonly open: () => AsyncIterable<Uint8Array | DeflatedLines>;
+  readonly open: () => AsyncIterable<ResultPart>;
 }
 
 export interface ZipWriterOptions {
-  /** Deflate level: 1, the fastest, still shrinks a result CSV several times. */
+  /** Deflate level for raw bytes (parts deflated before are copied): 1, the fastest, still shrinks a result CSV several times. */
   readonly level?: number;
   /** Zip64 records even for small entries (tests: the format past 4 GB, without writing 4 GB). */
   readonly forceZip64?: boolean;
@@ -46,7 +46,8 @@ const PIECES_IN_FLIGHT = 4;
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
- * Streams a zip of `entries`, each deflated and CRC-checked as it passes, with a data descriptor
+ * Streams a zip of `entries`, each deflated and CRC-checked as it passes (parts deflated before
+ * are copied, and their CRC-32s, taken when they were deflated, combined), with a data descriptor
  * after it (PKWARE APPNOTE 6.3: local header, data, descriptor, …, central directory, end record).
  * Written here rather than with yazl: yazl computes each entry's CRC-32 in JavaScript, ~0.12 s of
  * the job thread per million rows, where `zlib.crc32` takes a few milliseconds, and deflates an

@@ -130,10 +130,10 @@ export function rawLength(part: ResultPart): number {
 }
 
 /**
- * A job as a worker claims it. `interruptedRuns`: its runs in a row, this claim's included, that
- * ended with neither a committed batch nor the lease released (a crash, an error, a stall): a
- * claim that takes the job from a lease not released counts one, a committed batch starts again
- * at 0. A job that stops its worker each time is told from one a crash interrupted once.
+ * A job as a worker claims it. `interruptedRuns`: its runs in a row before this claim that ended
+ * with neither a committed batch nor the lease released (the process crashed or stalled): a claim
+ * that takes the job from a lease not released counts one, a committed batch starts again at 0.
+ * A job that brings its worker down each time is told from one a crash interrupted once.
  */
 export interface ClaimedJob extends Job {
   readonly interruptedRuns: number;
@@ -307,7 +307,11 @@ export interface Store {
    */
   claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null>;
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
-  releaseLease(jobId: string, workerId: string): Promise<void>;
+  /**
+   * Lets the job go; with `notBefore`, no claim takes it before then (a retry's wait). Either way
+   * the next claim does not count this run as interrupted (ClaimedJob): it ended on purpose.
+   */
+  releaseLease(jobId: string, workerId: string, notBefore?: Date): Promise<void>;
   /** Marks the job and one of its resources INPROGRESS (counts shown from then on). */
   startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void>;
   /** A job's batches are applied in the order of the calls, each after the one before it has committed or failed. */

@@ -12,7 +12,7 @@ export interface ResultChunk {
   readonly crc: number | null;
 }
 
-/** Chunks read per query: a batch's lines are ~100-300 KB raw, a quarter of that deflated. */
+/** Chunks read per query: a batch's lines are ~100-300 KB raw, about an eighth of that deflated. */
 export const RESULT_CHUNKS_PER_PAGE = 8;
 
 /**
@@ -22,9 +22,13 @@ export const RESULT_CHUNKS_PER_PAGE = 8;
  */
 export const RESULT_PIECE_BYTES = 4 * 1024 * 1024;
 
-/** The rows that keep `part`, which ends at byte `end` of the result CSV. */
+/**
+ * The rows that keep `part`, which ends at byte `end` of the result CSV. None for a part of no
+ * bytes: its row would take the place of the next part's, which would then be dropped as a rerun's.
+ */
 export function resultPieces(part: ResultPart, end: number): ResultChunk[] {
   const start = end - rawLength(part);
+  if (rawLength(part) === 0) return [];
   if (!(part instanceof Uint8Array)) return [{ pos: start, data: part.deflated, rawBytes: part.rawBytes, crc: part.crc }];
   const out: ResultChunk[] = [];
   for (let at = 0; at < part.byteLength; at += RESULT_PIECE_BYTES) {
@@ -42,10 +46,14 @@ export async function* pagedChunks(page: (from: number) => Promise<readonly Resu
   for (;;) {
     const chunks = await page(next);
     if (chunks.length === 0) return;
+    const from = next;
     for (const c of chunks) {
       yield c;
       next = c.pos + chunkLength(c);
     }
+    // A page that does not move on would be asked for again forever (a row of no bytes, which
+    // resultPieces never writes).
+    if (next <= from) throw new Error(`the result chunks at byte ${from} hold no bytes`);
   }
 }
 

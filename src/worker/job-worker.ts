@@ -12,7 +12,7 @@ export interface JobWorkerOptions {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly pollMs: number;
-  /** First wait before a job that failed unexpectedly is run again; it doubles per failure, up to leaseMs. */
+  /** First wait before a job that failed unexpectedly is run again; it doubles per failure in a row, up to leaseMs. */
   readonly retryBaseMs?: number;
   /** Runs in a row a job may have interrupted (ClaimedJob.interruptedRuns) before it ends FAILED instead of running again. */
   readonly maxInterruptedRuns?: number;
@@ -20,9 +20,11 @@ export interface JobWorkerOptions {
 }
 
 /**
- * Interrupted runs in a row after which a job ends FAILED: a job that stops its worker every time
- * (a row that crashes the process, an error each run meets) would otherwise be retried forever.
- * A crash interrupts one run; the run after it commits a batch and starts the count again.
+ * Interrupted runs in a row after which a job ends FAILED: a job that brings its process down
+ * every time (a row that exhausts memory, a crash in native code) would otherwise be taken up
+ * again forever, by every worker in turn. A crash interrupts one run, and the run after it
+ * commits a batch, which starts the count again. Errors a run meets (a store in trouble) are not
+ * counted: the worker releases the job for a wait and retries it (JobWorker.execute).
  */
 export const MAX_INTERRUPTED_RUNS = 5;
 
@@ -34,6 +36,12 @@ export class JobWorker {
   private readonly active = new Set<Promise<void>>();
   private filling: Promise<void> | null = null;
   private readonly stopping = new AbortController();
+  /**
+   * Unexpected failures in a row, per job run by this worker: how long the next retry waits. Kept
+   * here, not in the store: they are a store's or a server's troubles, which another process or a
+   * restart may not have, and a job is never failed for them.
+   */
+  private readonly failures = new Map<string, number>();
   /**
    * On a store shared only by processes of this machine, a job whose holder died is taken at once
    * rather than when its lease expires (a restart resumes without waiting out the lease).
@@ -109,7 +117,7 @@ export class JobWorker {
     const limit = this.o.maxInterruptedRuns ?? MAX_INTERRUPTED_RUNS;
     if (job.interruptedRuns >= limit) {
       const rowsDone = job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
-      const reason = `its last ${job.interruptedRuns} runs stopped at row ${rowsDone} without committing a batch (the workers' logs say why)`;
+      const reason = `its last ${job.interruptedRuns} runs ended before committing a batch past row ${rowsDone}: their process went down or stalled each time`;
       try {
         const ended = await this.o.runner.abandon(job, this.id, reason);
         if (ended.callback) this.o.callbacks.wake();
@@ -126,17 +134,19 @@ export class JobWorker {
         await this.o.store.releaseLease(job.id, this.id);
         return;
       }
+      this.failures.delete(job.id);
       this.o.log('info', `job ${job.id} ${finished.status.toLowerCase()} by ${this.id}`);
       // The job's end recorded its callback, due at once: attempt it now rather than at the next poll.
       if (finished.callback) this.o.callbacks.wake();
     } catch (e) {
-      // This run is the next interrupted one: its claimant counts it, whichever process that is.
-      const failures = job.interruptedRuns + 1;
+      const failures = (this.failures.get(job.id) ?? 0) + 1;
+      this.failures.set(job.id, failures);
       const waitMs = Math.min(this.o.leaseMs, (this.o.retryBaseMs ?? 1000) * 2 ** (failures - 1));
       this.o.log('error', `job ${job.id} stopped (failure ${failures}; retried in ${waitMs} ms): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      // The lease is kept for the wait rather than released: released, the job would be claimed
-      // again at once, and not counted as interrupted (a graceful stop releases it).
-      await this.o.store.renewLease(job.id, this.id, waitMs, new Date()).catch(() => undefined);
+      // Released with a wait: claimed again at once, a job that fails each time (a store that
+      // keeps failing) would spin; left to expire, its next claim would count an interrupted run.
+      // If the store cannot take even this, the lease expires, and that claim counts one.
+      await this.o.store.releaseLease(job.id, this.id, new Date(Date.now() + waitMs)).catch(() => undefined);
     }
   }
 }

@@ -8,6 +8,7 @@ import { buildConfig } from '../../src/config.js';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { resultBytes } from '../support/result-parts.js';
 import { createTestDatabase, queryTestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, recordRows, seedOrg } from './store-builders.js';
@@ -45,7 +46,7 @@ const backends: { name: string; create(): Promise<Backing> }[] = [
         open: async () => (await openStores(buildConfig({ databaseUrl: db.url }, {}))).store,
         async downgrade() {
           await queryTestDatabase(db.url, 'ALTER TABLE result_chunks DROP COLUMN raw_bytes, DROP COLUMN crc; ALTER TABLE jobs DROP COLUMN interrupted_runs');
-          await queryTestDatabase(db.url, 'DELETE FROM schema_migrations WHERE version >= 6');
+          await queryTestDatabase(db.url, `DELETE FROM schema_migrations WHERE version >= ${SCHEMA_VERSION}`);
         },
         remove: () => db.drop(),
       };

@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type ResultPart, type Store } from '../../src/ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type DeflatedLines, type ResultPart, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
@@ -142,11 +142,19 @@ describe.each(backends)('$name', (backend) => {
     };
     expect(await claim(a, 'worker-a')).toBe(0); // a new job
     expect(await claim(b, 'worker-b')).toBe(1); // worker-a's run never released it
+    // Renewing the lease is no progress; a commit refused for a lost lease changes nothing.
+    expect(await b.renewLease(jobId, 'worker-b', 1_000, new Date(t))).toBe(true);
+    await expect(a.commitBatch({ ...(await aBatch(a, org, jobId, 'worker-a', 1)), now: new Date(t) })).rejects.toBeInstanceOf(LeaseLostError);
     expect(await claim(a, 'worker-a')).toBe(2);
     await a.commitBatch({ ...(await aBatch(a, org, jobId, 'worker-a', 1)), now: new Date(t), leaseMs: 1_000 });
     expect(await claim(b, 'worker-b')).toBe(1); // the run before committed a batch
     await b.releaseLease(jobId, 'worker-b'); // a graceful stop
     expect(await claim(a, 'worker-a')).toBe(1);
+    // Released for a retry's wait (an error): no claim before it ends, and the run is not counted.
+    await a.releaseLease(jobId, 'worker-a', new Date(t + 5_000));
+    expect(await b.claimJob('worker-b', 1_000, new Date(t + 4_000))).toBeNull();
+    t += 4_000;
+    expect(await claim(b, 'worker-b')).toBe(1);
     expect((await a.getJob(org.orgId, jobId))?.status).toBe('ADDED');
   });
 
@@ -210,8 +218,12 @@ describe.each(backends)('$name', (backend) => {
     await a.commitBatch(await batchWith(raw('Last_Name,STATUS\nA,ADDED\n'), 25));
     const b1 = await deflateResultLines(raw('B,ADDED\n'));
     await a.commitBatch(await batchWith(b1, 33));
-    // Again at the same place (a rerun's): nothing changes.
-    await a.commitBatch({ ...(await batchWith(b1, 33)), inserts: recordRows([]) });
+    // Again at the same place (a rerun's), even deflated otherwise: the first kept, nothing changes.
+    const b1Again = { deflated: deflateRawSync(raw('B,ADDED\n'), { level: 0, finishFlush: constants.Z_SYNC_FLUSH }), rawBytes: 8, crc: crc32(raw('B,ADDED\n')) };
+    expect(Buffer.from(b1Again.deflated).equals(Buffer.from(b1.deflated))).toBe(false);
+    await a.commitBatch({ ...(await batchWith(b1Again, 33)), inserts: recordRows([]) });
+    // No lines (a batch of none): nothing kept, and nothing in the way of the next lines.
+    await a.commitBatch({ ...(await batchWith(await deflateResultLines(Buffer.alloc(0)), 33)), inserts: recordRows([]) });
     // Past RESULT_PIECE_BYTES raw: deflated lines stay one part.
     const long = `${'é'.repeat(2_100_000)}\n`;
     const end = 33 + Buffer.byteLength(long);
@@ -220,6 +232,7 @@ describe.each(backends)('$name', (backend) => {
     for await (const part of b.readResult(jobId, 0, end)) parts.push(part);
     expect(parts.map((p) => (p instanceof Uint8Array ? 'raw' : 'deflated'))).toEqual(['raw', 'deflated', 'deflated']);
     expect(parts[1]).toMatchObject({ rawBytes: 8, crc: crc32(raw('B,ADDED\n')) });
+    expect(Buffer.from((parts[1] as DeflatedLines).deflated).equals(Buffer.from(b1.deflated))).toBe(true);
     expect(parts.map((p) => partBytes(p).toString('utf8')).join('')).toBe(`Last_Name,STATUS\nA,ADDED\nB,ADDED\n${long}`);
     await expect(resultOf(b, jobId, end + 1)).rejects.toThrow(`result lines from byte ${end} are missing (the checkpoint counts ${end + 1})`);
 

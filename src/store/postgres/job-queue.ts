@@ -59,7 +59,7 @@ export class PgJobQueue {
   async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
     const holders = ownerGone
       ? (await this.pool.query<{ owner: string }>(
-          "SELECT DISTINCT lease_owner AS owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= $1",
+          "SELECT DISTINCT lease_owner AS owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_owner IS NOT NULL AND lease_expires_at >= $1",
           [now],
         )).rows
       : [];
@@ -91,8 +91,9 @@ export class PgJobQueue {
     return r.rowCount === 1;
   }
 
-  async releaseLease(jobId: string, workerId: string): Promise<void> {
-    await this.pool.query('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2', [jobId, workerId]);
+  async releaseLease(jobId: string, workerId: string, notBefore?: Date): Promise<void> {
+    // A released job whose lease_expires_at is ahead waits for it: claims take only expired leases.
+    await this.pool.query('UPDATE jobs SET lease_owner = NULL, lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2', [jobId, workerId, notBefore ?? null]);
   }
 
   async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {

@@ -230,8 +230,8 @@ export class PostgresStore implements Store {
     return this.jobs.renewLease(jobId, workerId, leaseMs, now);
   }
 
-  releaseLease(jobId: string, workerId: string): Promise<void> {
-    return this.jobs.releaseLease(jobId, workerId);
+  releaseLease(jobId: string, workerId: string, notBefore?: Date): Promise<void> {
+    return this.jobs.releaseLease(jobId, workerId, notBefore);
   }
 
   startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {

@@ -79,6 +79,10 @@ export function migrate(db: Database.Database): void {
   for (;;) {
     const applied = db.transaction(() => {
       const v = db.pragma('user_version', { simple: true }) as number;
+      // A newer version's data dir: this one would misread what it cannot know (PostgreSQL refuses the same).
+      if (v > MIGRATIONS.length) {
+        throw new Error(`the data dir has schema version ${v}; this Bulkwright knows only ${MIGRATIONS.length}: upgrade it`);
+      }
       if (v >= MIGRATIONS.length) return false;
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);

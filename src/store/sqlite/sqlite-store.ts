@@ -184,7 +184,7 @@ export class SqliteStore implements Store {
   async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
     const t = now.getTime();
     const holders = ownerGone
-      ? (this.c.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_expires_at >= ?").all(t) as Row[])
+      ? (this.c.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_owner IS NOT NULL AND lease_expires_at >= ?").all(t) as Row[])
       : [];
     const gone = holders.map((r) => str(r.lease_owner)).filter((owner) => ownerGone?.(owner) === true);
     // IMMEDIATE: under the write lock from the start, two processes cannot both take the row read.
@@ -211,8 +211,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  async releaseLease(jobId: string, workerId: string): Promise<void> {
-    this.c.sql('UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?').run(jobId, workerId);
+  async releaseLease(jobId: string, workerId: string, notBefore?: Date): Promise<void> {
+    // A released job whose lease_expires_at is ahead waits for it: claims take only expired leases.
+    this.c
+      .sql('UPDATE jobs SET lease_owner = NULL, lease_expires_at = ? WHERE id = ? AND lease_owner = ?')
+      .run(notBefore?.getTime() ?? null, jobId, workerId);
   }
 
   async startResource(jobId: string, workerId: string, resourceIndex: number, characterEncoding: string): Promise<void> {
