@@ -27,8 +27,9 @@ export const RESULT_PIECE_BYTES = 4 * 1024 * 1024;
  * bytes: its row would take the place of the next part's, which would then be dropped as a rerun's.
  */
 export function resultPieces(part: ResultPart, end: number): ResultChunk[] {
-  const start = end - rawLength(part);
-  if (rawLength(part) === 0) return [];
+  const length = rawLength(part);
+  if (length === 0) return [];
+  const start = end - length;
   if (!(part instanceof Uint8Array)) return [{ pos: start, data: part.deflated, rawBytes: part.rawBytes, crc: part.crc }];
   const out: ResultChunk[] = [];
   for (let at = 0; at < part.byteLength; at += RESULT_PIECE_BYTES) {
