@@ -18,11 +18,21 @@ export function sqliteImport(csvPath, rows) {
   return { seconds, rowsPerSecond: rows / seconds };
 }
 
+/**
+ * The URL of database `name` on the server of `adminUrl`: only its path changes, so a query string
+ * (`?sslmode=…`) or a password stays as given.
+ */
+export function databaseUrl(adminUrl, name) {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /** `psql \copy` into a plain table with a unique index on Email, in a database of its own. */
 export function postgresCopy(adminUrl, csvPath, rows) {
   const name = `bw_bench_copy_${Date.now()}`;
   execFileSync('psql', [adminUrl, '-qc', `CREATE DATABASE ${name}`]);
-  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
+  const url = databaseUrl(adminUrl, name);
   try {
     execFileSync('psql', [url, '-qc', `CREATE TABLE leads (${COLUMNS}); CREATE UNIQUE INDEX leads_email ON leads ("Email");`]);
     const t0 = performance.now();

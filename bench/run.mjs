@@ -7,7 +7,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import yazl from 'yazl';
 import { BenchApi, CallbackClock } from './bench-api.mjs';
-import { postgresAnswers, postgresCopy, sqliteImport } from './baselines.mjs';
+import { databaseUrl, postgresAnswers, postgresCopy, sqliteImport } from './baselines.mjs';
 import { generateLeads } from './generate-leads.mjs';
 import { sampleRecords, statusTally } from './result-check.mjs';
 import { startServer } from './server-process.mjs';
@@ -188,7 +188,7 @@ if (postgresAnswers(PG_ADMIN_URL)) {
   const name = `bw_bench_${Date.now()}`;
   execFileSync('psql', [PG_ADMIN_URL, '-qc', `CREATE DATABASE ${name}`]);
   try {
-    server = await startServer({ databaseUrl: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) });
+    server = await startServer({ databaseUrl: databaseUrl(PG_ADMIN_URL, name) });
     const pg = await runJob(server, big, 'insert', 1);
     await server.stop();
     settleDisk();

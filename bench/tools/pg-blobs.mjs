@@ -9,6 +9,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { PgBlobStore } from '../../dist/blob/pg/pg-blob-store.js';
 import { migrate } from '../../dist/store/postgres/migrations.js';
 import { createPool } from '../../dist/store/postgres/pg-pool.js';
+import { databaseUrl } from '../baselines.mjs';
 
 const runs = Number(process.env.RUNS ?? 4);
 const workMs = Number(process.env.WORK_MS ?? 20);
@@ -20,7 +21,7 @@ if (!existsSync(zip)) {
 }
 const name = `bw_bench_blobs_${Date.now()}`;
 execFileSync('psql', [adminUrl, '-qc', `CREATE DATABASE ${name}`]);
-const pool = createPool(adminUrl.replace(/\/[^/]*$/, `/${name}`));
+const pool = createPool(databaseUrl(adminUrl, name));
 try {
   await migrate(pool);
   const blobs = new PgBlobStore(pool);
