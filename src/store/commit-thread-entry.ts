@@ -9,7 +9,17 @@ if (!port) throw new Error('commit-thread-entry.js runs as a worker thread');
 interface Committer {
   commitBatch(b: BatchCommit): Promise<void>;
   close(): Promise<void>;
+  /** SQLite: the WAL checkpoint that commits leave for an idle moment. */
+  checkpointIdle?(): void;
 }
+
+/**
+ * How long the thread waits without a request before it checkpoints SQLite's WAL: longer than the
+ * gap between a running job's batches (~10 ms), so that checkpoints fall between jobs, or after
+ * one's last batch, not in its middle.
+ */
+const IDLE_CHECKPOINT_MS = 250;
+let idleTimer: NodeJS.Timeout | null = null;
 
 /** Only the chosen backend's driver is loaded: each is a few MB of this thread's memory. */
 async function open(target: CommitTarget): Promise<Committer> {
@@ -28,8 +38,24 @@ committer.catch(() => undefined);
 let last: Promise<void> = Promise.resolve();
 
 port.on('message', (m: CommitRequest) => {
-  last = last.then(() => handle(m));
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  last = last.then(() => handle(m)).then(() => {
+    if ('close' in m) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(checkpointIfIdle, IDLE_CHECKPOINT_MS);
+    idleTimer.unref();
+  });
 });
+
+async function checkpointIfIdle(): Promise<void> {
+  idleTimer = null;
+  try {
+    (await committer).checkpointIdle?.();
+  } catch {
+    // Left to the next idle moment, or to the WAL's size mark: nothing waits on this one.
+  }
+}
 
 /** Never throws: every request gets an answer, or its sender would wait forever. */
 async function handle(m: CommitRequest): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -127,5 +127,31 @@ it('answers a commit with the error when the commit thread cannot open its store
     // Its pool still closes, though the commit thread's store never opened.
     await expect(store.close()).rejects.toThrow(/ECONNREFUSED/);
     await db.drop();
+  }
+});
+
+it("checkpoints SQLite's WAL into the database file once no batch has come for a while", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-checkpoint-'));
+  const file = path.join(dir, 'bulkwright.db');
+  const store = new SqliteStore(file, { writerThread: true });
+  try {
+    const seeded = await seedOrg(store);
+    const [jobId] = (await store.allocateIds(1)) as [string];
+    await store.createJob(aJob(seeded, jobId));
+    await store.claimJob('worker-a', 60_000, new Date());
+    store.checkpointIdle(); // what seeding wrote, so that the file's growth below is the batches'
+    const before = (await stat(file)).size;
+    // ~100 pages of WAL: far under the size that makes a commit checkpoint.
+    for (let i = 0; i < 20; i++) {
+      const batch = await aBatch(store, seeded, jobId, 'worker-a', 50);
+      const records = batch.records.map((r, k) => ({ ...r, values: { ...r.values, Email: `wal${i}-${k}@example.com`, Last_Name: 'x'.repeat(500) } }));
+      await store.commitBatch({ ...batch, inserts: recordRows(records) });
+    }
+    // Then idle: the pages move into the database file.
+    await expect.poll(async () => (await stat(file)).size, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before + 500 * 1000);
+    expect(await store.countRecords(seeded.moduleId)).toBe(1000);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -50,9 +50,11 @@ describe('SqliteConnection', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('makes a new database with 8 KB pages, in WAL mode', () => {
+  it('makes a new database with 8 KB pages, in WAL mode, checkpointed past ~800 MB of WAL when never idle before', () => {
     expect(c.db.pragma('page_size', { simple: true })).toBe(8192);
     expect(c.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(c.db.pragma('wal_autocheckpoint', { simple: true })).toBe(100_000);
+    expect(c.db.pragma('journal_size_limit', { simple: true })).toBe(64 * 1024 * 1024);
   });
 
   it('keeps the page size of a database made before', async () => {

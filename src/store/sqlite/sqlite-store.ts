@@ -94,6 +94,14 @@ export class SqliteStore implements Store {
   applySchema = (orgId: string, plan: SchemaPlan): Promise<void> => this.catalog.applySchema(orgId, plan);
   addPicklistValues = (moduleId: string, field: string, values: readonly string[]): Promise<void> => this.catalog.addPicklistValues(moduleId, field, values);
 
+  /**
+   * Copies the WAL's committed pages into the database file, without waiting for readers or
+   * writers (PASSIVE): what the commit thread does once no batch has come for a while.
+   */
+  checkpointIdle(): void {
+    this.c.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   async close(): Promise<void> {
     try {
       await this.writer?.close();
