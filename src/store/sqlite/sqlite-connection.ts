@@ -35,10 +35,10 @@ export class SqliteConnection {
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Checkpoints wait for the commit thread to be idle (SqliteStore.checkpointIdle), not for the
     // WAL to pass a size in the middle of a job: there each stopped the commit that crossed the mark
-    // for a copy of its 10,000 pages and two fsyncs while the job thread waited (measured, 1M-row
-    // insert: 7.9-9.1 s against 9.0-10.4 s, 3 of 3 alternating pairs). This mark only bounds a WAL
-    // that is never idle (~800 MB); set on every connection, as whichever commits past it runs the
-    // checkpoint. A WAL reset after a checkpoint is cut back to 64 MB on disk.
+    // for a copy of its 10,000 pages and two fsyncs while the job thread waited (a 1M-row insert ran
+    // ~10% faster without; docs/performance.md). This mark only bounds a WAL that is never idle
+    // (~800 MB); set on every connection, as whichever commits past it runs the checkpoint. A WAL
+    // reset after a checkpoint is cut back to 64 MB on disk.
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
