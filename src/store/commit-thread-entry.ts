@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LeaseLostError, UniqueConflictError, type BatchCommit } from '../ports/store.js';
 import type { CommitReply, CommitRequest, CommitTarget } from './commit-thread.js';
+import { IdleCheckpoint } from './idle-checkpoint.js';
 
 /** Entry of a commit thread: applies batch commits one after another, in the order they came. */
 const port = parentPort;
@@ -9,8 +10,8 @@ if (!port) throw new Error('commit-thread-entry.js runs as a worker thread');
 interface Committer {
   commitBatch(b: BatchCommit): Promise<void>;
   close(): Promise<void>;
-  /** SQLite: the WAL checkpoint that commits leave for an idle moment. */
-  checkpointIdle?(): void;
+  /** SQLite: the WAL checkpoint that commits leave for an idle moment; true once it is complete. */
+  checkpointIdle?(): boolean;
 }
 
 /**
@@ -19,7 +20,6 @@ interface Committer {
  * one's last batch, not in its middle.
  */
 const IDLE_CHECKPOINT_MS = 250;
-let idleTimer: NodeJS.Timeout | null = null;
 
 /** Only the chosen backend's driver is loaded: each is a few MB of this thread's memory. */
 async function open(target: CommitTarget): Promise<Committer> {
@@ -36,29 +36,23 @@ const committer = open(workerData as CommitTarget);
 // Awaited by each request, which answers with the failure; a thread with no request must not die of it.
 committer.catch(() => undefined);
 let last: Promise<void> = Promise.resolve();
+/** Set once the store is open, if it keeps checkpoints for idle moments (SQLite). */
+let idle: IdleCheckpoint | null = null;
+committer.then((store) => {
+  const checkpoint = store.checkpointIdle?.bind(store);
+  if (checkpoint) idle = new IdleCheckpoint(checkpoint, IDLE_CHECKPOINT_MS);
+}, () => undefined);
 
 port.on('message', (m: CommitRequest) => {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  last = last.then(() => handle(m)).then(() => {
-    if ('close' in m) return;
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = setTimeout(checkpointIfIdle, IDLE_CHECKPOINT_MS);
-    idleTimer.unref();
-  });
+  // A request postpones the checkpoint at once, though it is answered after those before it.
+  if ('close' in m) idle?.stop();
+  else idle?.activity();
+  if ('activity' in m) return;
+  last = last.then(() => handle(m)).then(() => idle?.activity());
 });
 
-async function checkpointIfIdle(): Promise<void> {
-  idleTimer = null;
-  try {
-    (await committer).checkpointIdle?.();
-  } catch {
-    // Left to the next idle moment, or to the WAL's size mark: nothing waits on this one.
-  }
-}
-
 /** Never throws: every request gets an answer, or its sender would wait forever. */
-async function handle(m: CommitRequest): Promise<void> {
+async function handle(m: Exclude<CommitRequest, { activity: true }>): Promise<void> {
   let reply: CommitReply;
   try {
     const store = await committer;

@@ -141,14 +141,15 @@ it("checkpoints SQLite's WAL into the database file once no batch has come for a
     await store.claimJob('worker-a', 60_000, new Date());
     store.checkpointIdle(); // what seeding wrote, so that the file's growth below is the batches'
     const before = (await stat(file)).size;
-    // ~100 pages of WAL: far under the size that makes a commit checkpoint.
+    // ~1.5 MB of WAL: far under the size that makes a commit checkpoint.
     for (let i = 0; i < 20; i++) {
       const batch = await aBatch(store, seeded, jobId, 'worker-a', 50);
       const records = batch.records.map((r, k) => ({ ...r, values: { ...r.values, Email: `wal${i}-${k}@example.com`, Last_Name: 'x'.repeat(500) } }));
       await store.commitBatch({ ...batch, inserts: recordRows(records) });
     }
-    // Then idle: the pages move into the database file.
+    // Then idle: the pages move into the database file, and the WAL file is emptied.
     await expect.poll(async () => (await stat(file)).size, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before + 500 * 1000);
+    await expect.poll(async () => (await stat(`${file}-wal`)).size, { timeout: 5_000, interval: 50 }).toBe(0);
     expect(await store.countRecords(seeded.moduleId)).toBe(1000);
   } finally {
     await store.close();

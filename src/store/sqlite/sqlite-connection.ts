@@ -58,8 +58,7 @@ export class SqliteConnection {
    * thread's id reservations wait behind the commit thread's batches).
    */
   writeSoon<T>(write: () => T, timeoutMs = BUSY_TIMEOUT_MS): T {
-    this.db.pragma('busy_timeout = 0');
-    try {
+    return this.withoutBusyWait(() => {
       const until = performance.now() + timeoutMs;
       for (;;) {
         try {
@@ -69,6 +68,14 @@ export class SqliteConnection {
           Atomics.wait(PAUSE, 0, 0, 0.2);
         }
       }
+    });
+  }
+
+  /** Runs `f` with SQLite's busy handler off: a lock held elsewhere answers SQLITE_BUSY (or a busy flag) at once. */
+  withoutBusyWait<T>(f: () => T): T {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return f();
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }

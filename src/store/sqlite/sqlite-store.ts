@@ -36,6 +36,8 @@ import { SqliteCatalog } from './sqlite-catalog.js';
 import { SqliteConnection } from './sqlite-connection.js';
 
 type Row = Record<string, unknown>;
+/** A `PRAGMA wal_checkpoint` row: whether it was blocked, the WAL's frames, and those copied. */
+type WalCheckpoint = { busy: number; log: number; checkpointed: number };
 const ID_BLOCK = 10_000;
 const str = (v: unknown): string => String(v);
 const optDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
@@ -95,11 +97,17 @@ export class SqliteStore implements Store {
   addPicklistValues = (moduleId: string, field: string, values: readonly string[]): Promise<void> => this.catalog.addPicklistValues(moduleId, field, values);
 
   /**
-   * Copies the WAL's committed pages into the database file, without waiting for readers or
-   * writers (PASSIVE): what the commit thread does once no batch has come for a while.
+   * What the commit thread does once no batch has come for a while (store/idle-checkpoint.ts):
+   * copies the WAL's committed pages into the database file without waiting for anyone (PASSIVE),
+   * then, if it copied them all, empties the WAL file (TRUNCATE, also without waiting: a reader or
+   * writer in the way makes it try again later). Syncs the WAL first, which makes everything
+   * committed before it survive an OS crash. True once the WAL is empty.
    */
-  checkpointIdle(): void {
-    this.c.db.pragma('wal_checkpoint(PASSIVE)');
+  checkpointIdle(): boolean {
+    const [copy] = this.c.db.pragma('wal_checkpoint(PASSIVE)') as WalCheckpoint[];
+    if (!copy || copy.busy !== 0 || copy.checkpointed !== copy.log) return false;
+    const [truncate] = this.c.withoutBusyWait(() => this.c.db.pragma('wal_checkpoint(TRUNCATE)') as WalCheckpoint[]);
+    return truncate?.busy === 0 && truncate.log === 0;
   }
 
   async close(): Promise<void> {
@@ -317,6 +325,8 @@ export class SqliteStore implements Store {
         this.c.sql('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
       }
     }).immediate();
+    // A job's end (or a resource's) is followed by the commit thread's idle checkpoint, which syncs it.
+    this.writer?.activity();
   }
 
   private holdLease(jobId: string, workerId: string, expiresAt: number | null): void {
