@@ -47,12 +47,11 @@ port.on('message', (m: CommitRequest) => {
   // A request postpones the checkpoint at once, though it is answered after those before it.
   if ('close' in m) idle?.stop();
   else idle?.activity();
-  if ('activity' in m) return;
   last = last.then(() => handle(m)).then(() => idle?.activity());
 });
 
 /** Never throws: every request gets an answer, or its sender would wait forever. */
-async function handle(m: Exclude<CommitRequest, { activity: true }>): Promise<void> {
+async function handle(m: CommitRequest): Promise<void> {
   let reply: CommitReply;
   try {
     const store = await committer;

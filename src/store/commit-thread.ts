@@ -5,8 +5,7 @@ import { threadEntry } from '../thread-entry.js';
 /** The store a commit thread opens for itself: the same database as the store that starts it. */
 export type CommitTarget = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
-/** `activity`: another connection wrote (a job's end), which the thread's idle checkpoint should follow; no answer. */
-export type CommitRequest = { id: number; batch: BatchCommit } | { id: number; close: true } | { activity: true };
+export type CommitRequest = { id: number; batch: BatchCommit } | { id: number; close: true };
 /** How a commit failed: the port's errors a job acts on are rebuilt on the other side. */
 export type CommitFailure = 'leaseLost' | 'uniqueConflict' | 'other';
 export type CommitReply = { id: number; ok: true } | { id: number; ok: false; failure: CommitFailure; message: string };
@@ -48,12 +47,6 @@ export class CommitThread {
 
   commit(batch: BatchCommit): Promise<void> {
     return this.request((id) => ({ id, batch }));
-  }
-
-  /** Another connection committed: the thread's next idle checkpoint comes after it. */
-  activity(): void {
-    const request: CommitRequest = { activity: true };
-    this.thread.postMessage(request);
   }
 
   async close(): Promise<void> {

@@ -147,9 +147,8 @@ it("checkpoints SQLite's WAL into the database file once no batch has come for a
       const records = batch.records.map((r, k) => ({ ...r, values: { ...r.values, Email: `wal${i}-${k}@example.com`, Last_Name: 'x'.repeat(500) } }));
       await store.commitBatch({ ...batch, inserts: recordRows(records) });
     }
-    // Then idle: the pages move into the database file, and the WAL file is emptied.
+    // Then idle: the pages move into the database file.
     await expect.poll(async () => (await stat(file)).size, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before + 500 * 1000);
-    await expect.poll(async () => (await stat(`${file}-wal`)).size, { timeout: 5_000, interval: 50 }).toBe(0);
     expect(await store.countRecords(seeded.moduleId)).toBe(1000);
   } finally {
     await store.close();

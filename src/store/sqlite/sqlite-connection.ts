@@ -58,7 +58,8 @@ export class SqliteConnection {
    * thread's id reservations wait behind the commit thread's batches).
    */
   writeSoon<T>(write: () => T, timeoutMs = BUSY_TIMEOUT_MS): T {
-    return this.withoutBusyWait(() => {
+    this.db.pragma('busy_timeout = 0');
+    try {
       const until = performance.now() + timeoutMs;
       for (;;) {
         try {
@@ -68,14 +69,6 @@ export class SqliteConnection {
           Atomics.wait(PAUSE, 0, 0, 0.2);
         }
       }
-    });
-  }
-
-  /** Runs `f` with SQLite's busy handler off: a lock held elsewhere answers SQLITE_BUSY (or a busy flag) at once. */
-  withoutBusyWait<T>(f: () => T): T {
-    this.db.pragma('busy_timeout = 0');
-    try {
-      return f();
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }

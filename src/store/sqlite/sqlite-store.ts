@@ -99,15 +99,14 @@ export class SqliteStore implements Store {
   /**
    * What the commit thread does once no batch has come for a while (store/idle-checkpoint.ts):
    * copies the WAL's committed pages into the database file without waiting for anyone (PASSIVE),
-   * then, if it copied them all, empties the WAL file (TRUNCATE, also without waiting: a reader or
-   * writer in the way makes it try again later). Syncs the WAL first, which makes everything
-   * committed before it survive an OS crash. True once the WAL is empty.
+   * after syncing the WAL, which makes everything committed before it survive an OS crash. True
+   * once every page is copied; the next write then starts the WAL over, and cuts its file back to
+   * journal_size_limit. (Emptying the file here as well, with TRUNCATE, slowed the job after it:
+   * docs/performance.md.)
    */
   checkpointIdle(): boolean {
     const [copy] = this.c.db.pragma('wal_checkpoint(PASSIVE)') as WalCheckpoint[];
-    if (!copy || copy.busy !== 0 || copy.checkpointed !== copy.log) return false;
-    const [truncate] = this.c.withoutBusyWait(() => this.c.db.pragma('wal_checkpoint(TRUNCATE)') as WalCheckpoint[]);
-    return truncate?.busy === 0 && truncate.log === 0;
+    return copy !== undefined && copy.busy === 0 && copy.checkpointed === copy.log;
   }
 
   async close(): Promise<void> {
@@ -325,8 +324,6 @@ export class SqliteStore implements Store {
         this.c.sql('DELETE FROM result_chunks WHERE job_id = ?').run(jobId);
       }
     }).immediate();
-    // A job's end (or a resource's) is followed by the commit thread's idle checkpoint, which syncs it.
-    this.writer?.activity();
   }
 
   private holdLease(jobId: string, workerId: string, expiresAt: number | null): void {
