@@ -98,8 +98,7 @@ export class JobWorker {
           await this.o.store.releaseLease(job.id, this.id);
           break;
         }
-        const rowsDone = job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
-        this.o.log('info', `job ${job.id} claimed by ${this.id} at row ${rowsDone}`);
+        this.o.log('info', `job ${job.id} claimed by ${this.id} at row ${rowsDoneOf(job)}`);
         this.running++;
         const p = this.execute(job).finally(() => {
           this.running--;
@@ -116,8 +115,7 @@ export class JobWorker {
   private async execute(job: ClaimedJob): Promise<void> {
     const limit = this.o.maxInterruptedRuns ?? MAX_INTERRUPTED_RUNS;
     if (job.interruptedRuns >= limit) {
-      const rowsDone = job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
-      const reason = `its last ${job.interruptedRuns} runs ended before committing a batch past row ${rowsDone}: their process went down or stalled each time`;
+      const reason = `its last ${job.interruptedRuns} runs ended before committing a batch past row ${rowsDoneOf(job)}: their process went down or stalled each time`;
       try {
         const ended = await this.o.runner.abandon(job, this.id, reason);
         if (ended.callback) this.o.callbacks.wake();
@@ -149,4 +147,9 @@ export class JobWorker {
       await this.o.store.releaseLease(job.id, this.id, new Date(Date.now() + waitMs)).catch(() => undefined);
     }
   }
+}
+
+/** The rows a job's checkpoints count, over its resources. */
+function rowsDoneOf(job: ClaimedJob): number {
+  return job.resources.reduce((n, r) => n + r.progress.rowsDone, 0);
 }
