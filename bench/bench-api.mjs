@@ -1,6 +1,7 @@
-// The API calls a benchmark run makes, with fetch, as any client would.
-import { openAsBlob } from 'node:fs';
+// The API calls a benchmark run makes: the upload through the project's client, as `bulkwright
+// import` sends it; the rest with fetch, as any client would.
 import { createServer } from 'node:http';
+import { ZohoBulkClient } from '@bulkwright/client';
 import { once } from 'node:events';
 
 /**
@@ -49,12 +50,9 @@ export class BenchApi {
   }
 
   async upload(zipPath) {
-    const form = new FormData();
-    form.append('file', await openAsBlob(zipPath, { type: 'application/zip' }), 'leads.zip');
-    const res = await fetch(`${this.server.baseUrl}/crm/v2.1/upload`, {
-      method: 'POST', headers: { ...this.headers, feature: 'bulk-write', 'X-CRM-ORG': this.server.orgId }, body: form,
-    });
-    const body = await res.json();
+    const base = this.server.baseUrl;
+    const client = new ZohoBulkClient({ accessToken: this.server.token, orgId: this.server.orgId, apiDomain: base, uploadDomain: base, accountsDomain: base });
+    const body = await client.uploadFile(zipPath, { fileName: 'leads.zip' });
     if (!body.details?.file_id) throw new Error(`upload failed: ${JSON.stringify(body)}`);
     return body.details.file_id;
   }

@@ -3,6 +3,14 @@ import { ZohoApiError } from './errors.js';
 export type FetchFn = typeof fetch;
 type Body = NonNullable<RequestInit['body']>;
 
+/** A body with headers of its own: a streamed one says its type and length (`Content-Length`). */
+export interface SizedBody {
+  readonly stream: ReadableStream<Uint8Array> | Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+type OutgoingBody = string | SizedBody;
+
 export interface RetryPolicy {
   /** Extra attempts after the first (idempotent calls, and any call answered 429). */
   readonly retries: number;
@@ -17,7 +25,7 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Built once per attempt, so a retried upload sends its whole file again. */
-  readonly body?: () => Body | Promise<Body>;
+  readonly body?: () => OutgoingBody | Promise<OutgoingBody>;
   /** Safe to repeat after a 5xx or a dropped connection (GETs). */
   readonly idempotent: boolean;
 }
@@ -85,14 +93,19 @@ export class HttpTransport {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...request.headers };
       if (tokens) headers.authorization = await tokens.authorization();
+      // Outside the try: a file that cannot be read is the caller's error, not the network's.
+      const made = request.body ? await request.body() : undefined;
+      const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, redirect: 'manual' };
+      if (typeof made === 'string') init.body = made;
+      else if (made) {
+        Object.assign(headers, made.headers);
+        init.body = made.stream as Body;
+        // Node's fetch sends a stream only when told the request ends before the response starts.
+        if (!(made.stream instanceof Uint8Array)) init.duplex = 'half';
+      }
       let response: Response;
       try {
-        response = await this.options.fetch(request.url, {
-          method: request.method,
-          headers,
-          body: request.body ? await request.body() : undefined,
-          redirect: 'manual',
-        });
+        response = await this.options.fetch(request.url, init);
       } catch (e) {
         if (request.idempotent && attempt < retry.retries) {
           await this.options.sleep(this.backoff(attempt, null));

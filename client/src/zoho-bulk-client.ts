@@ -1,4 +1,4 @@
-import { createWriteStream, openAsBlob } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { importCsv, importResults, type ImportOptions, type ImportResultRow, typ
 import { resolveDomains, type DomainInput, type Domains } from './domains.js';
 import { ClientConfigError, JobWaitTimeoutError, ZohoApiError } from './errors.js';
 import { isFinished, type CreateJobRequest, type CreateJobResponse, type JobDetails, type ResultRow, type UploadResponse } from './models.js';
+import { multipartFile } from './multipart.js';
 import { RefreshingToken, StaticToken } from './oauth.js';
 import { readResultZip } from './result-zip.js';
 import { ensureOk, HttpTransport, readJson, type FetchFn, type TokenSource } from './transport.js';
@@ -85,10 +86,8 @@ export class ZohoBulkClient {
         url,
         headers,
         body: async () => {
-          const blob = typeof zip === 'string' ? await openAsBlob(zip) : zip instanceof Blob ? zip : new Blob([zip]);
-          const form = new FormData();
-          form.append('file', blob, fileName);
-          return form;
+          const part = await multipartFile(zip, fileName);
+          return { stream: part.body, headers: { 'content-type': part.contentType, 'content-length': String(part.contentLength) } };
         },
         idempotent: false,
       },

@@ -45,6 +45,9 @@ export function serveCommand(): Command {
         },
       });
       const url = await bw.listen();
+      // The listening line tells scripts and supervisors the server is ready, jobs included: a job
+      // thread still loading would take the core a first upload needs (docs/performance.md).
+      await bw.processing?.started;
       const credentials = path.join(config.dataDir, 'dev-credentials.json');
       if (bw.setup.token) await writeCredentials(credentials, bw.setup, bw.setup.token, url);
       process.stderr.write(`config: ${describeConfig(config)}\n`);

@@ -23,6 +23,7 @@ export class FsBlobStore implements BlobStore {
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
+      highWaterMark: 1 << 20,
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
         if (size > maxBytes) return done(new BlobTooLargeError(maxBytes));
@@ -31,7 +32,7 @@ export class FsBlobStore implements BlobStore {
       },
     });
     try {
-      await pipeline(source, meter, createWriteStream(temp));
+      await pipeline(source, meter, createWriteStream(temp, { highWaterMark: 1 << 20 }));
       // The content is on disk before a name (and a row of the store) points at it.
       await syncFile(temp);
       await rename(temp, target);
