@@ -508,12 +508,13 @@ export class BatchProcessor {
     const inFlight = this.inFlight;
     return {
       changes,
+      // One lookup per map, not has() then get(): an owner is an id or null (freed), never undefined.
       get(field: string, value: string): string | null | undefined {
-        const own = changes.get(field);
-        if (own?.has(value)) return own.get(value);
+        const own = changes.get(field)?.get(value);
+        if (own !== undefined) return own;
         for (let i = inFlight.length - 1; i >= 0; i--) {
-          const m = (inFlight[i] as InFlightBatch).owners.get(field);
-          if (m?.has(value)) return m.get(value);
+          const held = (inFlight[i] as InFlightBatch).owners.get(field)?.get(value);
+          if (held !== undefined) return held;
         }
         return db.get(field)?.get(value);
       },
