@@ -139,6 +139,18 @@ export interface ClaimedJob extends Job {
   readonly interruptedRuns: number;
 }
 
+export interface ClaimOptions {
+  /** On a store shared only by processes of this machine: whether a lease holder has died, so that its job is runnable at once. */
+  readonly ownerGone?: (owner: string) => boolean;
+  /**
+   * The claimant runs other jobs already. It takes only a job no crash may have interrupted (one
+   * with no interrupted run, whose last lease was released or never taken), and none while the
+   * oldest runnable job is not such a one: that job waits for a claimant with nothing else
+   * running, rather than for busy ones to run out of newer jobs.
+   */
+  readonly sharing?: boolean;
+}
+
 export interface BatchCommit {
   readonly jobId: string;
   readonly workerId: string;
@@ -303,9 +315,10 @@ export interface Store {
   listJobs(orgId: string, limit: number): Promise<Job[]>;
   /**
    * Takes the oldest runnable job (ADDED, or INPROGRESS with no lease or an expired one) under a
-   * lease. A job whose lease holder `ownerGone` says has died is runnable at once.
+   * lease, but see ClaimOptions.sharing. A job whose lease holder `ownerGone` says has died is
+   * runnable at once.
    */
-  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null>;
+  claimJob(workerId: string, leaseMs: number, now: Date, options?: ClaimOptions): Promise<ClaimedJob | null>;
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean>;
   /**
    * Lets the job go; with `notBefore`, no claim takes it before then (a retry's wait). Either way

@@ -24,13 +24,21 @@ export interface JobWorkerOptions {
  * every time (a row that exhausts memory, a crash in native code) would otherwise be taken up
  * again forever, by every worker in turn. A crash interrupts one run, and the run after it
  * commits a batch, which starts the count again. Errors a run meets (a store in trouble) are not
- * counted: the worker releases the job for a wait and retries it (JobWorker.execute).
+ * counted: the worker releases the job for a wait and retries it (JobWorker.execute). Once
+ * interrupted, a job runs alone in its worker (JobWorker.alone), so that with --concurrency above
+ * 1 only the first crash can be another job's: the jobs that ran beside a poisonous one go on.
  */
 export const MAX_INTERRUPTED_RUNS = 5;
 
 /** Claims runnable jobs under a lease and runs them; the jobs table is the queue (DESIGN.md). */
 export class JobWorker {
   private running = 0;
+  /**
+   * A job running alone: one a crash may have interrupted (ClaimedJob.interruptedRuns > 0). With
+   * other jobs beside it, a crash could not be told apart from theirs, and each would count it:
+   * one job that kills its process every time would end every job that ran with it.
+   */
+  private alone: string | null = null;
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private readonly active = new Set<Promise<void>>();
@@ -91,17 +99,21 @@ export class JobWorker {
 
   private async fill(): Promise<void> {
     try {
-      while (!this.stopped && this.running < this.o.concurrency) {
-        const job = await this.o.store.claimJob(this.id, this.o.leaseMs, new Date(), this.ownerGone);
+      while (!this.stopped && this.running < this.o.concurrency && this.alone === null) {
+        const sharing = this.running > 0;
+        const job = await this.o.store.claimJob(this.id, this.o.leaseMs, new Date(), { ownerGone: this.ownerGone, sharing });
         if (!job) break;
         if (this.stopped) {
           await this.o.store.releaseLease(job.id, this.id);
           break;
         }
-        this.o.log('info', `job ${job.id} claimed by ${this.id} at row ${rowsDoneOf(job)}`);
+        const interrupted = job.interruptedRuns > 0;
+        if (interrupted) this.alone = job.id;
+        this.o.log('info', `job ${job.id} claimed by ${this.id} at row ${rowsDoneOf(job)}${interrupted ? ` (run alone: ${job.interruptedRuns} interrupted run${job.interruptedRuns > 1 ? 's' : ''})` : ''}`);
         this.running++;
         const p = this.execute(job).finally(() => {
           this.running--;
+          if (this.alone === job.id) this.alone = null;
           this.active.delete(p);
           this.wake();
         });

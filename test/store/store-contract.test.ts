@@ -158,6 +158,35 @@ describe.each(backends)('$name', (backend) => {
     expect((await a.getJob(org.orgId, jobId))?.status).toBe('ADDED');
   });
 
+  it('gives a claimant running other jobs no job a crash may have interrupted, nor one behind it', async () => {
+    const [older, newer] = (await a.allocateIds(2)) as [string, string];
+    await a.createJob(aJob(org, older, new Date(Date.UTC(2024, 0, 1, 0, 0, 0))));
+    await a.createJob(aJob(org, newer, new Date(Date.UTC(2024, 0, 1, 0, 0, 1))));
+    const t = Date.now();
+    // A busy claimant takes a job never claimed.
+    const first = await a.claimJob('worker-a', 1_000, new Date(t), { sharing: true });
+    expect(first).toMatchObject({ id: older, interruptedRuns: 0 });
+    // worker-a goes down holding it. Past its lease the job is runnable, but a claim would count
+    // an interrupted run: a busy claimant takes neither it nor the newer job behind it, and the
+    // job is left as it was.
+    expect(await b.claimJob('worker-b', 1_000, new Date(t + 2_000), { sharing: true })).toBeNull();
+    expect(await b.claimJob('worker-b', 1_000, new Date(t + 2_000), { sharing: true, ownerGone: () => true })).toBeNull();
+    // A claimant with nothing else running takes it, counted.
+    const alone = await b.claimJob('worker-b', 1_000, new Date(t + 2_000));
+    expect(alone).toMatchObject({ id: older, interruptedRuns: 1 });
+    // While it is leased, the newer job is the oldest runnable one: busy claimants take it.
+    expect(await a.claimJob('worker-c', 60_000, new Date(t + 2_000), { sharing: true })).toMatchObject({ id: newer, interruptedRuns: 0 });
+    // Released gracefully before any batch commits, the job is still one a crash interrupted: a
+    // busy claimant leaves it, until a committed batch starts the count again.
+    await b.releaseLease(older, 'worker-b');
+    expect(await a.claimJob('worker-a', 1_000, new Date(t + 2_000), { sharing: true })).toBeNull();
+    const again = await a.claimJob('worker-a', 1_000, new Date(t + 2_000));
+    expect(again).toMatchObject({ id: older, interruptedRuns: 1 });
+    await a.commitBatch({ ...(await aBatch(a, org, older, 'worker-a', 1)), now: new Date(t + 2_000), leaseMs: 1_000 });
+    await a.releaseLease(older, 'worker-a');
+    expect(await b.claimJob('worker-b', 1_000, new Date(t + 2_000), { sharing: true })).toMatchObject({ id: older, interruptedRuns: 0 });
+  });
+
   it('gives a job whose lease expired to another worker and refuses the old holder every write', async () => {
     const [jobId] = (await a.allocateIds(1)) as [string];
     await a.createJob(aJob(org, jobId));
@@ -303,8 +332,8 @@ describe.each(backends)('$name', (backend) => {
     await a.createJob(aJob(org, jobId));
     const t0 = new Date();
     expect((await a.claimJob('worker-1-dead', 60_000, t0))?.id).toBe(jobId);
-    expect(await b.claimJob('worker-b', 60_000, t0, (owner) => owner === 'worker-2-other')).toBeNull();
-    expect((await b.claimJob('worker-b', 60_000, t0, (owner) => owner === 'worker-1-dead'))?.id).toBe(jobId);
+    expect(await b.claimJob('worker-b', 60_000, t0, { ownerGone: (owner) => owner === 'worker-2-other' })).toBeNull();
+    expect((await b.claimJob('worker-b', 60_000, t0, { ownerGone: (owner) => owner === 'worker-1-dead' }))?.id).toBe(jobId);
     await expect(a.commitBatch(await aBatch(a, org, jobId, 'worker-1-dead', 1))).rejects.toBeInstanceOf(LeaseLostError);
   });
 

@@ -98,3 +98,55 @@ it('ends FAILED, without running it, a job whose last runs all ended with their 
   expect(await store.claimJob('worker-other', 10_000, new Date(Date.now() + 60_000))).toBeNull();
   expect(wakes).toEqual([1]);
 });
+
+it('runs alone a job a crash may have interrupted, so that with --concurrency 2 its next crash is its own', async () => {
+  const org = await seedOrg(store);
+  const [suspect, first, second] = (await store.allocateIds(3)) as [string, string, string];
+  const t0 = Date.UTC(2024, 0, 1);
+  await store.createJob(aJob(org, first, new Date(t0)));
+  await store.createJob(aJob(org, suspect, new Date(t0 + 1_000)));
+  await store.createJob(aJob(org, second, new Date(t0 + 2_000)));
+  // `first` and `suspect` ran together in a worker that went down: both were interrupted once.
+  expect((await store.claimJob('worker-gone', 1, new Date(Date.now() - 60_000)))?.id).toBe(first);
+  expect((await store.claimJob('worker-gone', 1, new Date(Date.now() - 60_000)))?.id).toBe(suspect);
+  const running = new Set<string>();
+  const beside = new Map<string, string[]>();
+  const runner = {
+    run: async (job: Job) => {
+      beside.set(job.id, [...running]);
+      running.add(job.id);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      for (const other of running) if (other !== job.id) beside.get(other)?.push(job.id);
+      running.delete(job.id);
+      return { ...job, status: 'COMPLETED' as const };
+    },
+  } as unknown as JobRunner;
+  const logs: string[] = [];
+  const worker = new JobWorker({
+    id: 'worker-test', store, runner, callbacks: { wake: () => undefined } as unknown as CallbackService,
+    concurrency: 2, leaseMs: 10_000, pollMs: 10, log: (_level, msg) => logs.push(msg),
+  });
+  // Two jobs never claimed run side by side, as --concurrency 2 asks.
+  const [third, fourth] = (await store.allocateIds(2)) as [string, string];
+  worker.start();
+  try {
+    await expect.poll(() => beside.size, { timeout: 5_000, interval: 20 }).toBe(3);
+    await expect.poll(() => running.size, { timeout: 5_000, interval: 20 }).toBe(0);
+    await store.createJob(aJob(org, third, new Date()));
+    await store.createJob(aJob(org, fourth, new Date(Date.now() + 1)));
+    worker.wake();
+    await expect.poll(() => beside.size, { timeout: 5_000, interval: 20 }).toBe(5);
+    await expect.poll(() => running.size, { timeout: 5_000, interval: 20 }).toBe(0);
+  } finally {
+    await worker.stop();
+  }
+  // Each interrupted job ran with no other job at any moment of its run; `second`, behind one of
+  // them in the queue, waited for it rather than run beside it.
+  expect(beside.get(first)).toEqual([]);
+  expect(beside.get(suspect)).toEqual([]);
+  expect(beside.get(second)).toEqual([]);
+  // Two jobs never interrupted overlapped: the later to start found the other running.
+  expect((beside.get(fourth) ?? []).includes(third) || (beside.get(third) ?? []).includes(fourth)).toBe(true);
+  expect(logs).toContain(`job ${first} claimed by worker-test at row 0 (run alone: 1 interrupted run)`);
+  expect(logs).toContain(`job ${suspect} claimed by worker-test at row 0 (run alone: 1 interrupted run)`);
+});

@@ -108,6 +108,28 @@ describe('a worker that dies or stops mid-job', () => {
     expect(resumed?.row).toBeLessThan(rows);
   });
 
+  it('with --concurrency 2, runs each job it was running alone in the next worker, and both complete once', async () => {
+    const rows = 100_000;
+    const jobIds = [await createLeadsJob(api, rows), await createLeadsJob(api, rows, rows)];
+    const first = await worker('--lease-ms', '2000', '--concurrency', '2');
+    for (const id of jobIds) await waitForProgress(api, id, 2_000, rows * 0.9);
+    expect((await first.kill('SIGKILL')).signal).toBe('SIGKILL');
+    expect(first.claims().map((c) => c.jobId).sort()).toEqual([...jobIds].sort());
+
+    // Either job may have been the one that brought the process down: each is run alone, so that
+    // a crash in its run is its own, and one that kills every process it runs in cannot take the
+    // other with it.
+    const second = await worker('--lease-ms', '2000', '--concurrency', '2');
+    for (const [j, id] of jobIds.entries()) await expectRanOnce(api, id, rows, j * rows);
+    expect(await countLeads({ databaseUrl: database.url }, api.server.orgId)).toBe(2 * rows);
+    const log = second.stderr;
+    for (const id of jobIds) expect(log).toMatch(new RegExp(`job ${id} claimed by worker-\\d+-[0-9a-f]+ at row \\d+ \\(run alone: 1 interrupted run\\)`));
+    const [a, b] = jobIds.map((id) => ({ claimed: log.indexOf(`job ${id} claimed by`), completed: log.indexOf(`job ${id} completed by`) }));
+    const [one, other] = (a as { claimed: number }).claimed < (b as { claimed: number }).claimed ? [a, b] : [b, a];
+    expect(one?.completed).toBeGreaterThan(0);
+    expect(other?.claimed).toBeGreaterThan(one?.completed ?? Infinity);
+  });
+
   it('exits 0 promptly on SIGTERM mid-job, releasing the job to the next worker at its checkpoint', async () => {
     const rows = 100_000;
     const jobId = await createLeadsJob(api, rows);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type ClaimedJob, type JobEnd, type ResultPart } from '../../ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type ClaimedJob, type ClaimOptions, type JobEnd, type ResultPart } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
 import { resultParts, resultPieces, type ResultChunk } from '../result-chunks.js';
 import { copyOut } from './copy-binary.js';
@@ -56,7 +56,8 @@ export class PgJobQueue {
     return rows.map((r) => toJob(r, r.progress as Row[]));
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, options: ClaimOptions = {}): Promise<ClaimedJob | null> {
+    const { ownerGone, sharing = false } = options;
     const holders = ownerGone
       ? (await this.pool.query<{ owner: string }>(
           "SELECT DISTINCT lease_owner AS owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_owner IS NOT NULL AND lease_expires_at >= $1",
@@ -67,13 +68,13 @@ export class PgJobQueue {
     return withTransaction(this.pool, async (c) => {
       // An ADDED job that is leased is being started by its claimant; only an expired lease, or its holder's death, frees it.
       const { rows } = await c.query<Row>(
-        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
+        `SELECT id, interrupted_runs + (lease_owner IS NOT NULL)::int AS interrupted FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
            AND (lease_expires_at IS NULL OR lease_expires_at < $1 OR lease_owner = ANY($2::text[]))
          ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         [now, gone],
       );
       const id = rows[0]?.id;
-      if (id === undefined) return null;
+      if (id === undefined || (sharing && Number(rows[0]?.interrupted) > 0)) return null;
       const claimed = await c.query<Row>(
         `UPDATE jobs SET interrupted_runs = interrupted_runs + (lease_owner IS NOT NULL)::int, lease_owner = $1, lease_expires_at = $2
          WHERE id = $3 RETURNING *`,

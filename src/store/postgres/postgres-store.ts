@@ -9,6 +9,7 @@ import type {
   CallbackClaim,
   CallbackDelivery,
   ClaimedJob,
+  ClaimOptions,
   JobEnd,
   NewOrg,
   OAuthClient,
@@ -222,8 +223,8 @@ export class PostgresStore implements Store {
     return this.jobs.listJobs(orgId, limit);
   }
 
-  claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
-    return this.jobs.claimJob(workerId, leaseMs, now, ownerGone);
+  claimJob(workerId: string, leaseMs: number, now: Date, options?: ClaimOptions): Promise<ClaimedJob | null> {
+    return this.jobs.claimJob(workerId, leaseMs, now, options);
   }
 
   renewLease(jobId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {

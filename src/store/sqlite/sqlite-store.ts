@@ -14,6 +14,7 @@ import {
   type CallbackClaim,
   type CallbackDelivery,
   type ClaimedJob,
+  type ClaimOptions,
   type JobEnd,
   type NewOrg,
   type OAuthClient,
@@ -196,7 +197,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: Date, ownerGone?: (owner: string) => boolean): Promise<ClaimedJob | null> {
+  async claimJob(workerId: string, leaseMs: number, now: Date, options: ClaimOptions = {}): Promise<ClaimedJob | null> {
+    const { ownerGone, sharing = false } = options;
     const t = now.getTime();
     const holders = ownerGone
       ? (this.c.sql("SELECT DISTINCT lease_owner FROM jobs WHERE status IN ('ADDED', 'INPROGRESS') AND lease_owner IS NOT NULL AND lease_expires_at >= ?").all(t) as Row[])
@@ -206,11 +208,11 @@ export class SqliteStore implements Store {
     return this.c.db.transaction(() => {
       // An ADDED job that is leased is being started by its claimant; only an expired lease, or its holder's death, frees it.
       const r = this.c.sql(
-        `SELECT id FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
+        `SELECT id, interrupted_runs + (lease_owner IS NOT NULL) AS interrupted FROM jobs WHERE status IN ('ADDED', 'INPROGRESS')
            AND (lease_expires_at IS NULL OR lease_expires_at < ? OR lease_owner IN (SELECT value FROM json_each(?)))
          ORDER BY created_at, id LIMIT 1`,
       ).get(t, JSON.stringify(gone)) as Row | undefined;
-      if (!r) return null;
+      if (!r || (sharing && Number(r.interrupted) > 0)) return null;
       this.c
         .sql('UPDATE jobs SET interrupted_runs = interrupted_runs + (lease_owner IS NOT NULL), lease_owner = ?, lease_expires_at = ? WHERE id = ?')
         .run(workerId, t + leaseMs, r.id);
