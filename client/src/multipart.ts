@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 
@@ -38,8 +37,28 @@ export async function multipartFile(source: string | Uint8Array | Blob, fileName
     return { contentType, contentLength: head.length + source.size + tail.length, body: stream(head, blobChunks(source), source.size, tail, fileName) };
   }
   const size = (await stat(source)).size;
-  const chunks = createReadStream(source, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>;
-  return { contentType, contentLength: head.length + size + tail.length, body: stream(head, chunks, size, tail, source) };
+  return { contentType, contentLength: head.length + size + tail.length, body: stream(head, fileChunks(source), size, tail, source) };
+}
+
+/**
+ * A file's bytes, opened for each read: a server that answers before it has read the body (a
+ * refused token) leaves the request's stream unread, never ended, and an open file would stay open
+ * with it (one per refused upload, measured); a suspended generator holds nothing.
+ */
+async function* fileChunks(file: string): AsyncIterable<Uint8Array> {
+  for (let at = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    const handle = await open(file, 'r');
+    let read: number;
+    try {
+      read = (await handle.read(buffer, 0, READ_BYTES, at)).bytesRead;
+    } finally {
+      await handle.close();
+    }
+    if (read === 0) return;
+    at += read;
+    yield buffer.subarray(0, read);
+  }
 }
 
 async function* blobChunks(blob: Blob): AsyncIterable<Uint8Array> {

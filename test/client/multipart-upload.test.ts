@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,6 +124,24 @@ describe('uploadFile against Bulkwright', () => {
   });
   afterAll(async () => {
     await server.close();
+  });
+
+  it.runIf(existsSync('/proc/self/fd'))('leaves no file open when the upload is refused before its body is read', async () => {
+    const client = new BulkwrightClient({ apiDomain: server.baseUrl, accessToken: 'not-a-token', orgId: server.orgId });
+    const file = path.join(work, 'refused.zip');
+    // Larger than the socket's buffers take: the server never reads it, so the client's send stalls.
+    await writeFile(file, randomBytes(16 * 1024 * 1024));
+    for (let i = 0; i < 3; i++) await expect(client.uploadFile(file)).rejects.toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
+    const openOnFile = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      }).length;
+    // A read under way when the answer came ends on its own; nothing stays open after it.
+    await expect.poll(openOnFile, { timeout: 3_000, interval: 50 }).toBe(0);
   });
 
   it('is accepted from a path and imported whole', async () => {
