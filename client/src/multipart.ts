@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 
 /** A `multipart/form-data` body holding one file part, with its length known before it is sent. */
 export interface MultipartBody {
@@ -21,10 +20,10 @@ const READ_BYTES = 1024 * 1024;
  * Built by hand rather than by `FormData`, which reads a file-backed Blob in small pieces and sends
  * it chunked; here the length goes in `Content-Length`, as curl and Zoho's SDKs send it.
  */
-export async function multipartFile(source: string | Uint8Array | Blob, fileName: string, fieldName = 'file'): Promise<MultipartBody> {
+export async function multipartFile(source: string | Uint8Array | Blob, fileName: string): Promise<MultipartBody> {
   const boundary = `----bulkwright${randomBytes(12).toString('hex')}`;
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(fieldName)}"; filename="${quoted(fileName)}"\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(fileName)}"\r\n` +
       'Content-Type: application/zip\r\n\r\n',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -82,7 +81,8 @@ function stream(head: Buffer, content: AsyncIterable<Uint8Array>, size: number, 
     if (sent !== size) throw new Error(`${name} changed while it was uploaded (${size} bytes expected, ${sent} read)`);
     yield tail;
   }
-  return Readable.toWeb(Readable.from(parts(), { objectMode: false })) as unknown as ReadableStream<Uint8Array> & NodeReadableStream<Uint8Array>;
+  // node:stream/web's ReadableStream is the global one fetch takes; only their TypeScript types differ.
+  return Readable.toWeb(Readable.from(parts(), { objectMode: false })) as unknown as ReadableStream<Uint8Array>;
 }
 
 /** A name in a quoted header parameter, escaped as browsers' `FormData` does (WHATWG HTML, multipart/form-data encoding). */

@@ -5,7 +5,7 @@ type Body = NonNullable<RequestInit['body']>;
 
 /** A body with headers of its own: a streamed one says its type and length (`Content-Length`). */
 export interface SizedBody {
-  readonly stream: ReadableStream<Uint8Array> | Uint8Array;
+  readonly content: ReadableStream<Uint8Array> | Uint8Array;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -99,9 +99,9 @@ export class HttpTransport {
       if (typeof made === 'string') init.body = made;
       else if (made) {
         Object.assign(headers, made.headers);
-        init.body = made.stream as Body;
+        init.body = made.content as Body;
         // Node's fetch sends a stream only when told the request ends before the response starts.
-        if (!(made.stream instanceof Uint8Array)) init.duplex = 'half';
+        if (!(made.content instanceof Uint8Array)) init.duplex = 'half';
       }
       let response: Response;
       try {

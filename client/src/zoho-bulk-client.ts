@@ -87,7 +87,7 @@ export class ZohoBulkClient {
         headers,
         body: async () => {
           const part = await multipartFile(zip, fileName);
-          return { stream: part.body, headers: { 'content-type': part.contentType, 'content-length': String(part.contentLength) } };
+          return { content: part.body, headers: { 'content-type': part.contentType, 'content-length': String(part.contentLength) } };
         },
         idempotent: false,
       },
