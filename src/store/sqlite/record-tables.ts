@@ -10,6 +10,10 @@ const ROWS_PER_INSERT = 50;
 /** Updates of records by id in one statement, as a VALUES list joined on the id (one a row cost ~20% more, measured). */
 const ROWS_PER_UPDATE = 50;
 
+/** SQLITE_MAX_VARIABLE_NUMBER as SQLite builds it by default (since 3.32). */
+const MAX_VARIABLES = 32_766;
+const FIND_CHUNK = 1000;
+
 interface UpdatePlan {
   readonly given: number[];
   readonly keyed: number[];
@@ -18,9 +22,6 @@ interface UpdatePlan {
   /** By row count. */
   readonly stmts: Map<number, Database.Statement>;
 }
-/** SQLITE_MAX_VARIABLE_NUMBER as SQLite builds it by default (since 3.32). */
-const MAX_VARIABLES = 32_766;
-const FIND_CHUNK = 1000;
 
 /** System columns every record table has besides its fields. */
 const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
