@@ -9,6 +9,8 @@ if (!port) throw new Error('commit-thread-entry.js runs as a worker thread');
 
 interface Committer {
   commitBatch(b: BatchCommit): Promise<void>;
+  /** SQLite: commits the batch and reserves `count` record ids in its transaction; returns one past the last. */
+  commitBatchReserving?(b: BatchCommit, count: number): number;
   close(): Promise<void>;
   /** SQLite: the WAL checkpoint that commits leave for an idle moment; true once it is complete. */
   checkpointIdle?(): boolean;
@@ -55,9 +57,15 @@ async function handle(m: CommitRequest): Promise<void> {
   let reply: CommitReply;
   try {
     const store = await committer;
-    if ('close' in m) await store.close();
-    else await store.commitBatch(m.batch);
-    reply = { id: m.id, ok: true };
+    if ('close' in m) {
+      await store.close();
+      reply = { id: m.id, ok: true };
+    } else if (m.reserveIds && store.commitBatchReserving) {
+      reply = { id: m.id, ok: true, reserved: store.commitBatchReserving(m.batch, m.reserveIds) };
+    } else {
+      await store.commitBatch(m.batch);
+      reply = { id: m.id, ok: true };
+    }
   } catch (e) {
     // The job id travels as the message: LeaseLostError is rebuilt with it on the other side.
     if (e instanceof LeaseLostError && 'batch' in m) reply = { id: m.id, ok: false, failure: 'leaseLost', message: m.batch.jobId };

@@ -5,10 +5,14 @@ import { threadEntry } from '../thread-entry.js';
 /** The store a commit thread opens for itself: the same database as the store that starts it. */
 export type CommitTarget = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
-export type CommitRequest = { id: number; batch: BatchCommit } | { id: number; close: true };
+/**
+ * `reserveIds`: a SQLite job thread's next block of record ids, reserved in the batch's own
+ * transaction (SqliteStore.commitBatch says why); the reply's `reserved` is one past its last.
+ */
+export type CommitRequest = { id: number; batch: BatchCommit; reserveIds?: number } | { id: number; close: true };
 /** How a commit failed: the port's errors a job acts on are rebuilt on the other side. */
 export type CommitFailure = 'leaseLost' | 'uniqueConflict' | 'other';
-export type CommitReply = { id: number; ok: true } | { id: number; ok: false; failure: CommitFailure; message: string };
+export type CommitReply = { id: number; ok: true; reserved?: number } | { id: number; ok: false; failure: CommitFailure; message: string };
 
 /**
  * Commits record batches on a thread of its own, with its own connection to the same database, in
@@ -20,7 +24,7 @@ export type CommitReply = { id: number; ok: true } | { id: number; ok: false; fa
  */
 export class CommitThread {
   private readonly thread: Worker;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (reserved: number | null) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
   constructor(target: CommitTarget) {
@@ -34,7 +38,7 @@ export class CommitThread {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
-      if (m.ok) w.resolve();
+      if (m.ok) w.resolve(m.reserved ?? null);
       else w.reject(m.failure === 'leaseLost' ? new LeaseLostError(m.message) : m.failure === 'uniqueConflict' ? new UniqueConflictError(m.message) : new Error(m.message));
     });
     this.thread.on('error', (e) => {
@@ -45,8 +49,9 @@ export class CommitThread {
     this.thread.unref();
   }
 
-  commit(batch: BatchCommit): Promise<void> {
-    return this.request((id) => ({ id, batch }));
+  /** Resolves with the end of the ids reserved, when `reserveIds` asked for some (SQLite only), else null. */
+  commit(batch: BatchCommit, reserveIds = 0): Promise<number | null> {
+    return this.request((id) => (reserveIds > 0 ? { id, batch, reserveIds } : { id, batch }));
   }
 
   async close(): Promise<void> {
@@ -57,7 +62,7 @@ export class CommitThread {
     }
   }
 
-  private request(make: (id: number) => CommitRequest): Promise<void> {
+  private request(make: (id: number) => CommitRequest): Promise<number | null> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

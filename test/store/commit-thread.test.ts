@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,54 @@ it("checkpoints SQLite's WAL into the database file once no batch has come for a
     await expect.poll(async () => (await stat(file)).size, { timeout: 5_000, interval: 50 }).toBeGreaterThan(before + 500 * 1000);
     expect(await store.countRecords(seeded.moduleId)).toBe(1000);
   } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// The job thread's own reservation is a write that waited behind the commit thread's batches for
+// the write lock; a batch's commit reserves the next block instead, once half of one is handed out.
+it("reserves a SQLite job thread's next ids with a batch's commit, and reserves its own only when that commit failed", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bulkwright-ids-'));
+  const file = path.join(dir, 'bulkwright.db');
+  const store = new SqliteStore(file, { writerThread: true });
+  const reader = new Database(file, { readonly: true });
+  const counter = (): number => Number((reader.prepare("SELECT value FROM meta WHERE key = 'id_counter'").get() as { value: string }).value);
+  const counterOf = (id: string): number => Number(id.slice(7));
+  try {
+    const seeded = await seedOrg(store);
+    const [jobId] = (await store.allocateIds(1)) as [string];
+    await store.createJob(aJob(seeded, jobId));
+    await store.claimJob('worker-a', 60_000, new Date());
+    const emailed = (b: Awaited<ReturnType<typeof aBatch>>, tag: string): typeof b => ({
+      ...b, inserts: recordRows(b.records.map((r) => ({ ...r, values: { ...r.values, Email: `${tag}-${String(r.values.Email)}` } }))),
+    });
+    // A fresh block of 10,000 (what is left of the one before is too short), more than half of it handed out.
+    await store.allocateIds(10_000);
+    const first = await aBatch(store, seeded, jobId, 'worker-a', 6_000);
+    const reserved = counter();
+    expect(counterOf(first.records[0]?.id as string)).toBe(reserved - 9_999);
+    // This commit takes the next block in its own transaction.
+    await store.commitBatch(emailed(first, 'a'));
+    expect(counter()).toBe(reserved + 10_000);
+    // The rest of the block, then the block the commit reserved: no reservation of the job thread's own.
+    const rest = await store.allocateIds(4_000);
+    const next = await store.allocateIds(7_000);
+    expect(counter()).toBe(reserved + 10_000);
+    expect(counterOf(rest[3_999] as string)).toBe(reserved);
+    expect(next.map(counterOf)).toEqual(Array.from({ length: 7_000 }, (_, k) => reserved + 1 + k));
+
+    // A commit that fails (its lease is not this worker's) reserves nothing: the next block is the job thread's own.
+    const refused = await aBatch(store, seeded, jobId, 'worker-b', 10);
+    await expect(store.commitBatch(emailed(refused, 'b'))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(counter()).toBe(reserved + 10_000);
+    const after = await store.allocateIds(5_000);
+    expect(counter()).toBe(reserved + 20_000);
+    expect(after.map(counterOf)).toEqual(Array.from({ length: 5_000 }, (_, k) => reserved + 10_001 + k));
+    expect(new Set([...first.records.map((r) => r.id), ...rest, ...next, ...refused.records.map((r) => r.id), ...after]).size).toBe(6_000 + 4_000 + 7_000 + 10 + 5_000);
+    expect(await store.countRecords(seeded.moduleId)).toBe(6_000);
+  } finally {
+    reader.close();
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }

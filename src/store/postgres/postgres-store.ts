@@ -240,7 +240,7 @@ export class PostgresStore implements Store {
   }
 
   commitBatch(batch: BatchCommit): Promise<void> {
-    if (this.committer) return this.committer.commit(batch);
+    if (this.committer) return this.committer.commit(batch).then(() => undefined);
     // Each on a connection of its own from the pool: a job's next batch waits for the one before
     // it, or it could commit first (and be refused: it continues from a checkpoint not there yet).
     const before = this.commitsOfJob.get(batch.jobId) ?? Promise.resolve();
