@@ -42,9 +42,10 @@ export class SqliteConnection {
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
-    // The connection that writes records gets a 16 MB page cache, for a large import's unique
-    // indexes; the others 8 MB. (Each connection has its own; SQLite's default is 2 MB. Pages past
-    // the cache come from the OS's file cache: a bigger cache bought little and cost peak memory.)
+    // 8 MB a connection, the commit thread's included (commit-thread-entry.ts says why not 16).
+    // (Each connection has its own; SQLite's default is 2 MB. Pages past the cache come from the
+    // OS's file cache: a bigger cache bought little and cost peak memory. A connection's cache is
+    // emptied whenever another connection has committed since its last transaction.)
     this.db.pragma(`cache_size = -${cacheMb * 1024}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v === null ? null : foldKey(String(v))));
