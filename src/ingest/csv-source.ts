@@ -22,15 +22,24 @@ function textDecoder(encoding: string): { write(chunk: Buffer): string; end(): s
 const DECODE_PIECE = 16 * 1024;
 
 /**
- * Streams the records (header first) of a CSV byte stream, in batches of up to `maxBatch`.
- * Backpressure runs end to end: the zip entry is only inflated as fast as batches are consumed.
+ * Streams the records (header first) of a CSV byte stream, in batches of up to `maxBatch`, after
+ * the first `skip` records. Backpressure runs end to end: the zip entry is only inflated as fast as
+ * batches are consumed.
+ *
+ * The skipped records (a job's header, and the rows a previous run committed) are dropped here so
+ * that each batch is one job batch as it comes. (Filled from batches offset by the header, a job's
+ * batch and the whole reader batch after it were alive together: 6,600 rows at a flush in a heap
+ * snapshot of the job thread, 2,800 now. Scavenges copy as many bytes either way: ~3 MB each,
+ * mostly the batch being processed.)
  */
-export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number): AsyncGenerator<string[][]> {
+export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number, skip = 0): AsyncGenerator<string[][]> {
   const reader = recordReader(opts);
   let pending: string[][] = [];
+  let toSkip = skip;
   try {
     for await (const chunk of source) {
       reader.push(chunk as Buffer, pending);
+      if (toSkip > 0) pending = skipped(pending);
       while (pending.length >= maxBatch) {
         const batch = pending.length === maxBatch ? pending : pending.slice(0, maxBatch);
         pending = pending.length === maxBatch ? [] : pending.slice(maxBatch);
@@ -38,12 +47,19 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
       }
     }
     reader.end(pending);
+    if (toSkip > 0) pending = skipped(pending);
     while (pending.length > 0) {
       yield pending.slice(0, maxBatch);
       pending = pending.slice(maxBatch);
     }
   } finally {
     if (!source.destroyed) source.destroy();
+  }
+
+  function skipped(records: string[][]): string[][] {
+    const n = Math.min(toSkip, records.length);
+    toSkip -= n;
+    return n === records.length ? [] : records.slice(n);
   }
 }
 

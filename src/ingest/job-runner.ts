@@ -280,8 +280,9 @@ export class JobRunner {
         spent[phase] += t - mark;
         mark = t;
       };
-      const batches = readCsvBatches(await zip.openEntry(entry, 128 * 1024), { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize);
-      let skip = progress.rowsDone + 1; // the header, then the rows a previous run committed
+      // Past the header, then the rows a previous run committed.
+      const source = await zip.openEntry(entry, 128 * 1024);
+      const batches = readCsvBatches(source, { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize, progress.rowsDone + 1);
       let batch: string[][] = [];
       // Commits may be in flight while the next batch is validated: with a store that writes
       // elsewhere (the commit thread, a PostgreSQL server) both cores work. Commits stay in order.
@@ -350,19 +351,11 @@ export class JobRunner {
           throw new JobPaused(`resource ${index} row ${progress.rowsDone}`);
         }
         lap('read');
-        let from = 0;
-        if (skip > 0) {
-          from = Math.min(skip, records.length);
-          skip -= from;
-        }
-        // Flushed at exactly batchSize rows, wherever the reader's chunks happen to end.
-        for (let k = from; k < records.length; k++) {
-          batch.push(records[k] as string[]);
-          if (batch.length >= this.o.batchSize) await flush();
-        }
+        // Each batch of the reader is one of the job's: batchSize rows, wherever its chunks end.
+        batch = records;
+        await flush();
         mark = performance.now();
       }
-      await flush();
       await settle();
       lap('commit');
       const ms = (n: number): string => `${Math.round(n)} ms`;

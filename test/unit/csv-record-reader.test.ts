@@ -1,8 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
 import { CsvByteRecordReader } from '../../src/ingest/csv-byte-reader.js';
 import { CsvRecordReader, CsvRecordTooLongError } from '../../src/ingest/csv-record-reader.js';
+import { readCsvBatches } from '../../src/ingest/csv-source.js';
 
 /** Reads text fed in chunks of `chunkSize` characters (the text reader) or UTF-8 bytes (the byte reader). */
 type ReadAll = (text: string, delimiter?: string, chunkSize?: number) => string[][];
@@ -131,5 +133,35 @@ describe('CsvByteRecordReader', () => {
     expect(CsvByteRecordReader.supports('\t')).toBe(true);
     expect(CsvByteRecordReader.supports('§')).toBe(false);
     expect(CsvByteRecordReader.supports('"')).toBe(false);
+  });
+});
+
+describe('readCsvBatches', () => {
+  const csv = ['h1,h2', ...Array.from({ length: 23 }, (_, i) => `a${i},"b ${i}\nline"`)].join('\n');
+  const batchesOf = async (skip: number, chunk: number, encoding = 'UTF-8'): Promise<string[][][]> => {
+    const bytes = Buffer.from(csv, 'utf8');
+    const pieces = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
+    const out: string[][][] = [];
+    for await (const b of readCsvBatches(Readable.from(pieces), { encoding, delimiter: ',' }, 5, skip)) out.push(b);
+    return out;
+  };
+
+  it.each([1, 7, 1000])('drops the skipped records before it cuts batches, so that each batch is a full one (chunks of %i bytes)', async (chunk) => {
+    // UTF-8 is split on bytes, other encodings decoded first: both readers.
+    for (const encoding of ['UTF-8', 'ISO-8859-1']) {
+      // The header and the first 6 rows (a job resuming after 6 committed rows): batches start at row 6.
+      const batches = await batchesOf(7, chunk, encoding);
+      expect(batches.map((b) => b.length)).toEqual([5, 5, 5, 2]);
+      expect(batches[0]?.[0]).toEqual(['a6', 'b 6\nline']);
+      expect(batches.flat().map((r) => r[0])).toEqual(Array.from({ length: 17 }, (_, i) => `a${i + 6}`));
+    }
+  });
+
+  it('yields nothing when the skip reaches past the last record, and everything in order when it is 0', async () => {
+    expect(await batchesOf(24, 3)).toEqual([]);
+    expect(await batchesOf(100, 3)).toEqual([]);
+    const all = await batchesOf(0, 3);
+    expect(all.map((b) => b.length)).toEqual([5, 5, 5, 5, 4]);
+    expect(all[0]?.[0]).toEqual(['h1', 'h2']);
   });
 });
