@@ -283,7 +283,6 @@ export class JobRunner {
       // Past the header, then the rows a previous run committed.
       const source = await zip.openEntry(entry, 128 * 1024);
       const batches = readCsvBatches(source, { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize, progress.rowsDone + 1);
-      let batch: string[][] = [];
       // Commits may be in flight while the next batch is validated: with a store that writes
       // elsewhere (the commit thread, a PostgreSQL server) both cores work. Commits stay in order.
       let committed = 0;
@@ -298,7 +297,7 @@ export class JobRunner {
           if (outcome) throw outcome.failure;
         }
       };
-      const flush = async (): Promise<void> => {
+      const flush = async (batch: readonly string[][]): Promise<void> => {
         if (batch.length === 0) return;
         const now = new Date();
         mark = performance.now();
@@ -338,7 +337,6 @@ export class JobRunner {
             (e: unknown) => ({ failure: e }),
           );
         inFlight.push(commit);
-        batch = [];
         lap('send');
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).
         await yieldToEventLoop();
@@ -352,8 +350,7 @@ export class JobRunner {
         }
         lap('read');
         // Each batch of the reader is one of the job's: batchSize rows, wherever its chunks end.
-        batch = records;
-        await flush();
+        await flush(records);
         mark = performance.now();
       }
       await settle();

@@ -270,12 +270,10 @@ export class SqliteStore implements Store {
    */
   commitBatch(b: BatchCommit): Promise<void> {
     if (!this.writer) {
-      try {
+      return new Promise((resolve) => {
         this.commitBatchSync(b);
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
+        resolve();
+      });
     }
     // Not an async function: one would hold the batch (its parameter) until the commit's answer.
     const reserve = this.idsToReserve();
