@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { CallbackDelivery, Store } from '../ports/store.js';
 
 export interface CallbackOptions {
@@ -105,17 +107,13 @@ export class CallbackService {
   private async attempt(d: CallbackDelivery): Promise<void> {
     const attempt = d.attempts + 1;
     let error: string | null = null;
+    const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.cutOff.signal]);
     try {
-      const res = await fetch(d.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: d.body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.cutOff.signal]),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      const status = await postJson(d.url, d.body, signal);
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      const reason: unknown = signal.aborted ? signal.reason : e;
+      error = reason instanceof Error ? reason.message : String(reason);
     }
     try {
       if (this.cutOff.signal.aborted) {
@@ -133,6 +131,32 @@ export class CallbackService {
       this.options.log('error', `recording the callback attempt for job ${d.jobId} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+/**
+ * POSTs a JSON body and resolves with the response's status once its body is read. A redirect is
+ * an answer like any other, not followed (a followed 302 would have re-sent the callback as a GET
+ * without its body). node:http rather than fetch: the first fetch of a process loads and compiles
+ * undici, +15 MB of memory for good and +40 MB at its peak (a 1M-row job's end: VmHWM 251–265 MB
+ * against 217–240 MB without a callback).
+ */
+function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
+    if (client === null) {
+      reject(new Error(`cannot post to a ${target.protocol} URL`));
+      return;
+    }
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = client.request(target, { method: 'POST', headers, signal }, (res) => {
+      res.on('error', reject);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function sleep(ms: number): Promise<void> {

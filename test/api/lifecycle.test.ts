@@ -279,6 +279,38 @@ describe('callbacks', () => {
     await receiver.stop();
   });
 
+  it('does not follow a redirect: the 302 is a failed attempt, and the retry posts the job again', async () => {
+    const receiver = new CallbackReceiver(1, 'redirect');
+    const url = await receiver.start();
+    const fileId = await uploadLeads(manyLeads(1, server.userId, 62_000));
+    const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
+    const job = await api.waitForJob(jobId);
+    await receiver.waitFor(1);
+    // A followed 302 would have come back as a GET without the body.
+    expect(receiver.methods).toEqual(['POST', 'POST']);
+    expect(receiver.received[0]?.body).toEqual(job);
+    await receiver.stop();
+  });
+
+  it('gives up on an attempt the endpoint does not answer within the timeout, and delivers on the retry', async () => {
+    const quick = await startTestServer({ callbacks: { timeoutMs: 300 } });
+    const receiver = new CallbackReceiver(1, 'hang');
+    try {
+      const url = await receiver.start();
+      const quickApi = new RawApi(quick, quick.token);
+      const csv = leadsCsv(['Last_Name', 'Mobile', 'Owner', 'Email'], manyLeads(1, quick.userId, 63_000));
+      const fileId = await quickApi.uploadFileId(await zipCsv('leads.csv', csv));
+      const jobId = await quickApi.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
+      const job = await quickApi.waitForJob(jobId);
+      await receiver.waitFor(1);
+      expect(receiver.attempts).toBe(2);
+      expect(receiver.received[0]?.body).toEqual(job);
+    } finally {
+      await receiver.stop();
+      await quick.close();
+    }
+  });
+
   it('completes the job when the callback endpoint never answers', async () => {
     const fileId = await uploadLeads(manyLeads(1, server.userId, 61_000));
     const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url: 'http://127.0.0.1:9/nothing', method: 'post' } });

@@ -7,13 +7,24 @@ export interface ReceivedCallback {
   readonly body: Record<string, unknown>;
 }
 
+/**
+ * How the endpoint answers the first deliveries: 500, never (the connection stays open), or a
+ * redirect to itself.
+ */
+export type RefusalKind = 'fail' | 'hang' | 'redirect';
+
 /** A client's callback endpoint on loopback; can refuse the first N deliveries to exercise retries. */
 export class CallbackReceiver {
   readonly received: ReceivedCallback[] = [];
+  /** The method of every request, answered or not. */
+  readonly methods: string[] = [];
   attempts = 0;
   private server: Server | null = null;
 
-  constructor(private readonly failFirst = 0) {}
+  constructor(
+    private readonly failFirst = 0,
+    private readonly refusal: RefusalKind = 'fail',
+  ) {}
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
@@ -21,8 +32,10 @@ export class CallbackReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.attempts++;
+        this.methods.push(req.method ?? '');
         if (this.attempts <= this.failFirst) {
-          res.writeHead(500).end('not now');
+          if (this.refusal === 'fail') res.writeHead(500).end('not now');
+          else if (this.refusal === 'redirect') res.writeHead(302, { location: req.url ?? '/' }).end();
           return;
         }
         this.received.push({
@@ -46,6 +59,8 @@ export class CallbackReceiver {
   }
 
   async stop(): Promise<void> {
+    // A request left unanswered ('hang') holds its connection open.
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
