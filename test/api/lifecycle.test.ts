@@ -292,6 +292,19 @@ describe('callbacks', () => {
     await receiver.stop();
   });
 
+  it('counts a 2xx status as delivered though the endpoint cuts its answer off', async () => {
+    const receiver = new CallbackReceiver(1, 'cut');
+    const url = await receiver.start();
+    const fileId = await uploadLeads(manyLeads(1, server.userId, 64_000));
+    const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
+    const job = await api.waitForJob(jobId);
+    await receiver.waitFor(1);
+    await server.bw.processing?.drainCallbacks();
+    expect(receiver.attempts).toBe(1);
+    expect(receiver.received[0]?.body).toEqual(job);
+    await receiver.stop();
+  });
+
   it('gives up on an attempt the endpoint does not answer within the timeout, and delivers on the retry', async () => {
     const quick = await startTestServer({ callbacks: { timeoutMs: 300 } });
     const receiver = new CallbackReceiver(1, 'hang');

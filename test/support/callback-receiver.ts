@@ -8,10 +8,10 @@ export interface ReceivedCallback {
 }
 
 /**
- * How the endpoint answers the first deliveries: 500, never (the connection stays open), or a
- * redirect to itself.
+ * How the endpoint answers the first deliveries: 500, never (the connection stays open), a
+ * redirect to itself, or a 200 whose body it cuts off (it has taken the delivery).
  */
-export type RefusalKind = 'fail' | 'hang' | 'redirect';
+export type RefusalKind = 'fail' | 'hang' | 'redirect' | 'cut';
 
 /** A client's callback endpoint on loopback; can refuse the first N deliveries to exercise retries. */
 export class CallbackReceiver {
@@ -33,7 +33,7 @@ export class CallbackReceiver {
       req.on('end', () => {
         this.attempts++;
         this.methods.push(req.method ?? '');
-        if (this.attempts <= this.failFirst) {
+        if (this.attempts <= this.failFirst && this.refusal !== 'cut') {
           if (this.refusal === 'fail') res.writeHead(500).end('not now');
           else if (this.refusal === 'redirect') res.writeHead(302, { location: req.url ?? '/' }).end();
           return;
@@ -43,6 +43,12 @@ export class CallbackReceiver {
           contentType: req.headers['content-type'],
           body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
         });
+        if (this.attempts <= this.failFirst) {
+          res.writeHead(200, { 'content-length': '100' });
+          // Cut once the status and the first bytes are out: destroyed at once, they never left.
+          res.write('ok', () => setTimeout(() => res.socket?.destroy(), 50));
+          return;
+        }
         res.writeHead(200).end('ok');
       });
     });
