@@ -33,17 +33,16 @@ export class CallbackReceiver {
       req.on('end', () => {
         this.attempts++;
         this.methods.push(req.method ?? '');
-        if (this.attempts <= this.failFirst && this.refusal !== 'cut') {
-          if (this.refusal === 'fail') res.writeHead(500).end('not now');
-          else if (this.refusal === 'redirect') res.writeHead(302, { location: req.url ?? '/' }).end();
-          return;
-        }
+        const early = this.attempts <= this.failFirst;
+        if (early && this.refusal === 'fail') return void res.writeHead(500).end('not now');
+        if (early && this.refusal === 'redirect') return void res.writeHead(302, { location: req.url ?? '/' }).end();
+        if (early && this.refusal === 'hang') return;
         this.received.push({
           method: req.method ?? '',
           contentType: req.headers['content-type'],
           body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
         });
-        if (this.attempts <= this.failFirst) {
+        if (early) {
           res.writeHead(200, { 'content-length': '100' });
           // Cut once the status and the first bytes are out: destroyed at once, they never left.
           res.write('ok', () => setTimeout(() => res.socket?.destroy(), 50));
