@@ -267,13 +267,19 @@ describe('matching existing records', () => {
 });
 
 describe('callbacks', () => {
+  /** Runs an insert of `leads` whose callback goes to `receiver`; returns the final job once the receiver has taken a delivery. */
+  async function jobCalledBack(receiver: CallbackReceiver, leads: readonly LeadRow[], through = api): Promise<Record<string, unknown>> {
+    const url = await receiver.start();
+    const fileId = await through.uploadFileId(await zipCsv('leads.csv', leadsCsv(['Last_Name', 'Mobile', 'Owner', 'Email'], leads)));
+    const jobId = await through.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
+    const job = await through.waitForJob(jobId);
+    await receiver.waitFor(1);
+    return job;
+  }
+
   it('retries a failing callback endpoint and still delivers the final job object', async () => {
     const receiver = new CallbackReceiver(2);
-    const url = await receiver.start();
-    const fileId = await uploadLeads(manyLeads(2, server.userId, 60_000));
-    const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
-    const job = await api.waitForJob(jobId);
-    await receiver.waitFor(1);
+    const job = await jobCalledBack(receiver, manyLeads(2, server.userId, 60_000));
     expect(receiver.attempts).toBe(3);
     expect(receiver.received[0]?.body).toEqual(job);
     await receiver.stop();
@@ -281,11 +287,7 @@ describe('callbacks', () => {
 
   it('does not follow a redirect: the 302 is a failed attempt, and the retry posts the job again', async () => {
     const receiver = new CallbackReceiver(1, 'redirect');
-    const url = await receiver.start();
-    const fileId = await uploadLeads(manyLeads(1, server.userId, 62_000));
-    const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
-    const job = await api.waitForJob(jobId);
-    await receiver.waitFor(1);
+    const job = await jobCalledBack(receiver, manyLeads(1, server.userId, 62_000));
     // A followed 302 would have come back as a GET without the body.
     expect(receiver.methods).toEqual(['POST', 'POST']);
     expect(receiver.received[0]?.body).toEqual(job);
@@ -294,11 +296,7 @@ describe('callbacks', () => {
 
   it('counts a 2xx status as delivered though the endpoint cuts its answer off', async () => {
     const receiver = new CallbackReceiver(1, 'cut');
-    const url = await receiver.start();
-    const fileId = await uploadLeads(manyLeads(1, server.userId, 64_000));
-    const jobId = await api.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
-    const job = await api.waitForJob(jobId);
-    await receiver.waitFor(1);
+    const job = await jobCalledBack(receiver, manyLeads(1, server.userId, 64_000));
     await server.bw.processing?.drainCallbacks();
     expect(receiver.attempts).toBe(1);
     expect(receiver.received[0]?.body).toEqual(job);
@@ -309,13 +307,7 @@ describe('callbacks', () => {
     const quick = await startTestServer({ callbacks: { timeoutMs: 300 } });
     const receiver = new CallbackReceiver(1, 'hang');
     try {
-      const url = await receiver.start();
-      const quickApi = new RawApi(quick, quick.token);
-      const csv = leadsCsv(['Last_Name', 'Mobile', 'Owner', 'Email'], manyLeads(1, quick.userId, 63_000));
-      const fileId = await quickApi.uploadFileId(await zipCsv('leads.csv', csv));
-      const jobId = await quickApi.createJobId({ ...insertLeadsBody(fileId, MAP_LAST_MOBILE_OWNER_EMAIL), callback: { url, method: 'post' } });
-      const job = await quickApi.waitForJob(jobId);
-      await receiver.waitFor(1);
+      const job = await jobCalledBack(receiver, manyLeads(1, quick.userId, 63_000), new RawApi(quick, quick.token));
       expect(receiver.attempts).toBe(2);
       expect(receiver.received[0]?.body).toEqual(job);
     } finally {
