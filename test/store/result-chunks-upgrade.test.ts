@@ -8,7 +8,10 @@ import { buildConfig } from '../../src/config.js';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
-import { SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
+
+/** The PostgreSQL migration that added the columns this test drops, and those after it, applied again on reopening. */
+const DEFLATED_CHUNKS_VERSION = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN IF NOT EXISTS raw_bytes')) + 1;
 import { resultBytes } from '../support/result-parts.js';
 import { createTestDatabase, queryTestDatabase } from '../support/test-database.js';
 import { aBatch, aJob, recordRows, seedOrg } from './store-builders.js';
@@ -46,7 +49,7 @@ const backends: { name: string; create(): Promise<Backing> }[] = [
         open: async () => (await openStores(buildConfig({ databaseUrl: db.url }, {}))).store,
         async downgrade() {
           await queryTestDatabase(db.url, 'ALTER TABLE result_chunks DROP COLUMN raw_bytes, DROP COLUMN crc; ALTER TABLE jobs DROP COLUMN interrupted_runs');
-          await queryTestDatabase(db.url, `DELETE FROM schema_migrations WHERE version >= ${SCHEMA_VERSION}`);
+          await queryTestDatabase(db.url, `DELETE FROM schema_migrations WHERE version >= ${DEFLATED_CHUNKS_VERSION}`);
         },
         remove: () => db.drop(),
       };

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type DeflatedLines, type ResultPart, type Store } from '../../src/ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type DeflatedLines, type ResultPart, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
@@ -418,6 +418,22 @@ describe.each(backends)('$name', (backend) => {
     expect(await a.countRecords(org.moduleId)).toBe(2);
     const progress: ResourceProgress | undefined = (await a.getJob(org.orgId, jobId))?.resources[0]?.progress;
     expect(progress).toEqual(batch.progress);
+  });
+
+  it('holds a unique field that another process adds to the module meanwhile in the batches committed after it', async () => {
+    const jobId = await claimedJob();
+    // Store a has the module's table in hand, as a commit thread has after a job's first batch.
+    await a.commitBatch(await aBatch(a, org, jobId, 'worker-a', 1));
+    await b.applySchema(org.orgId, { newModules: [], newFields: [{ moduleApiName: 'Leads', field: { apiName: 'Code', dataType: 'text', unique: true } }] });
+    const next = await aBatch(a, org, jobId, 'worker-a', 2);
+    const withCodes = (codes: readonly string[]): BatchCommit => ({
+      ...next,
+      inserts: recordRows(next.records.map((r, i) => ({ ...r, values: { ...r.values, Email: `coded${i}@example.com`, Code: codes[i] as string } }))),
+    });
+    // Codes that differ only in case collide, which only the new field's key column can tell.
+    await expect(a.commitBatch(withCodes(['X1', 'x1']))).rejects.toBeInstanceOf(UniqueConflictError);
+    await a.commitBatch(withCodes(['X1', 'Y2']));
+    expect(await a.countRecords(org.moduleId)).toBe(3);
   });
 
   it('keeps every field type as written and finds unique and name fields ignoring case in any script', async () => {

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Job, ResourceProgress, ResourceSpec } from '../../domain/job.js';
 import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type ClaimedJob, type ClaimOptions, type JobEnd, type ResultPart } from '../../ports/store.js';
 import { jobFromRows } from '../job-rows.js';
@@ -6,9 +6,19 @@ import { resultParts, resultPieces, type ResultChunk } from '../result-chunks.js
 import { copyOut } from './copy-binary.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
+import { runOneTrip } from './one-trip-query.js';
 import { withTransaction, type Queryable } from './pg-pool.js';
+import type { PgRecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
+
+/**
+ * A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an OS crash
+ * at most the last batches, records and checkpoint together, which the job redoes (as SQLite's
+ * synchronous=NORMAL). The job's end still waits for its flush. Unique values are checked at
+ * commit, when the whole batch is applied (record-columns.ts).
+ */
+const BATCH_BEGIN = 'BEGIN; SET LOCAL synchronous_commit = off; SET CONSTRAINTS ALL DEFERRED';
 /**
  * A job row with its resources' progress, read by one statement: two queries could see the job
  * INPROGRESS and its last resource already COMPLETED, when a worker's commit falls between them.
@@ -108,37 +118,51 @@ export class PgJobQueue {
   }
 
   /**
-   * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3), in five
-   * round trips: BEGIN with its settings, the COPY (two), one statement for the lease, the
-   * checkpoint and the result lines, COMMIT. Each round trip waits for the server's process and
-   * then this thread to get a core: on a busy machine the four round trips saved took ~0.5 s per
-   * 1M rows of the commit path (each statement timed over 500 batches).
+   * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). A batch of
+   * inserts only (an insert job's) travels as one query with its COPY data (one-trip-query.ts); a
+   * batch with updates takes a round trip per statement.
    */
   async commitBatch(b: BatchCommit): Promise<void> {
-    const table = await this.catalog.recordTable(b.moduleId);
     try {
-      await withTransaction(
-        this.pool,
-        async (c) => {
-          // Updates first: a unique value an update frees may be taken by an insert of the same batch
-          // (the batch processor folds updates of records it inserts into their inserts).
-          await table.update(c, b.updates);
-          await table.insert(c, b.inserts);
-          const [first, ...more] = resultPieces(b.resultLines, b.progress.resultBytes);
-          await checkpointBatch(c, b, first ?? null);
-          for (const piece of more) await insertResultChunk(c, b.jobId, b.resourceIndex, piece);
-        },
-        // A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an
-        // OS crash at most the last batches, records and checkpoint together, which the job redoes
-        // (as SQLite's synchronous=NORMAL). The job's end still waits for its flush. Unique values
-        // are checked at commit, when the whole batch is applied (record-columns.ts).
-        'BEGIN; SET LOCAL synchronous_commit = off; SET CONSTRAINTS ALL DEFERRED',
-      );
+      if (b.updates.ids.length > 0) {
+        await this.commitWithUpdates(b, await this.catalog.recordTable(b.moduleId));
+        return;
+      }
+      for (let attempt = 1; ; attempt++) {
+        const { table, version } = await this.catalog.recordTableOfVersion(b.moduleId, attempt > 1);
+        const copy = table.copyOf(b.inserts);
+        try {
+          await runOneTrip(this.pool, insertBatchText(b, copy && { ...copy, version }), copy?.data);
+          return;
+        } catch (e) {
+          // The schema moved since the table was cached: the batch again, with the table as it is now.
+          if (codeOf(e) !== 'BW003' || attempt === 3) throw e;
+        }
+      }
     } catch (e) {
+      const code = codeOf(e);
+      if (code === 'BW001') throw new LeaseLostError(b.jobId);
+      if (code === 'BW002' && b.continues !== null) throw new CheckpointMovedError(b.jobId, b.resourceIndex, b.continues);
       // unique_violation: only a record's unique index can raise it here (ids are allocated).
-      if ((e as { code?: unknown }).code === '23505') throw new UniqueConflictError((e as Error).message);
+      if (code === '23505') throw new UniqueConflictError((e as Error).message);
       throw e;
     }
+  }
+
+  private async commitWithUpdates(b: BatchCommit, table: PgRecordTable): Promise<void> {
+    await withTransaction(
+      this.pool,
+      async (c) => {
+        // Updates first: a unique value an update frees may be taken by an insert of the same batch
+        // (the batch processor folds updates of records it inserts into their inserts).
+        await table.update(c, b.updates);
+        await table.insert(c, b.inserts);
+        const [first, ...more] = resultPieces(b.resultLines, b.progress.resultBytes);
+        await checkpointBatch(c, b, first ?? null);
+        for (const piece of more) await insertResultChunk(c, b.jobId, b.resourceIndex, piece);
+      },
+      BATCH_BEGIN,
+    );
   }
 
   async finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {
@@ -191,6 +215,46 @@ export class PgJobQueue {
 async function holdLease(c: pg.PoolClient, jobId: string, workerId: string): Promise<void> {
   const r = await c.query({ name: 'lease-hold', text: 'UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2', values: [jobId, workerId] });
   if (r.rowCount !== 1) throw new LeaseLostError(jobId);
+}
+
+/**
+ * An insert batch's commit as one query, to send with the data of `copy` (null: no rows): BEGIN;
+ * the table's lock, under which the server checks that the schema `copy` was built for is current
+ * (bw_schema_is: BW003), since a field added meanwhile, as its column, waits for that lock; the
+ * COPY; the statement of checkpointBatch, whose outcome the server checks too (bw_batch_checked:
+ * BW001 for the lease, BW002 for the checkpoint); COMMIT. Any failure fails the rest of the query.
+ * Values are literals: a simple query has no parameters, and it is planned each time, which costs
+ * the server less than the round trips saved.
+ */
+function insertBatchText(b: BatchCommit, copy: { readonly table: string; readonly sql: string; readonly version: string } | null): string {
+  const p = b.progress;
+  const job = pg.escapeLiteral(b.jobId);
+  const idx = int(b.resourceIndex);
+  const chunk = (piece: ResultChunk): string =>
+    `INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES (${job}, ${idx}, ${int(piece.pos)}, ` +
+    `decode('${Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength).toString('hex')}', 'hex'), ` +
+    `${piece.rawBytes === null ? 'NULL' : int(piece.rawBytes)}, ${piece.crc === null ? 'NULL' : int(piece.crc)}) ON CONFLICT DO NOTHING`;
+  const [first, ...more] = resultPieces(b.resultLines, p.resultBytes);
+  const checkpoint = `WITH lease AS (
+      UPDATE jobs SET lease_expires_at = '${new Date(b.now.getTime() + b.leaseMs).toISOString()}'::timestamptz, interrupted_runs = 0
+      WHERE id = ${job} AND lease_owner = ${pg.escapeLiteral(b.workerId)} RETURNING 1
+    ), progress AS (
+      UPDATE job_resources SET status = ${pg.escapeLiteral(p.status)}, code = ${pg.escapeLiteral(p.code)}, added = ${int(p.counts.added)},
+        updated = ${int(p.counts.updated)}, skipped = ${int(p.counts.skipped)}, rows_done = ${int(p.rowsDone)}, result_bytes = ${int(p.resultBytes)}
+      WHERE job_id = ${job} AND idx = ${idx}${b.continues === null ? '' : ` AND result_bytes = ${int(b.continues)}`} RETURNING 1
+    )${first ? `, chunk AS (${chunk(first)})` : ''}
+    SELECT bw_batch_checked((SELECT count(*) FROM lease), (SELECT count(*) FROM progress), ${b.continues !== null})`;
+  const records = copy ? [`LOCK TABLE ${copy.table} IN ROW EXCLUSIVE MODE`, `SELECT bw_schema_is(${pg.escapeLiteral(copy.version)})`, copy.sql] : [];
+  return [BATCH_BEGIN, ...records, checkpoint, ...more.map(chunk), 'COMMIT'].join(';\n');
+}
+
+function codeOf(e: unknown): unknown {
+  return (e as { code?: unknown }).code;
+}
+
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return String(n);
 }
 
 /**

@@ -5,7 +5,7 @@ import type pg from 'pg';
  * append a new one. Times are timestamptz; record and blob tables are described in
  * docs/architecture.md. Text that SQLite compares with NOCASE gets a unique index on lower().
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   -- Ids of every process come from one sequence, so no two processes can hand out the same id.
@@ -108,9 +108,24 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE result_chunks ADD COLUMN IF NOT EXISTS raw_bytes INTEGER, ADD COLUMN IF NOT EXISTS crc BIGINT;
   ALTER TABLE jobs ADD COLUMN IF NOT EXISTS interrupted_runs INTEGER NOT NULL DEFAULT 0;
   `,
+  // An insert batch commits in one query (job-queue.ts commitBatch), COMMIT included: the server
+  // checks that the schema its COPY was built for is current, and its lease and checkpoint, and
+  // fails the query, and so the batch, if any of them moved.
+  `
+  CREATE OR REPLACE FUNCTION bw_schema_is(version TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
+  BEGIN
+    IF coalesce((SELECT value FROM meta WHERE key = 'schema_version'), '0') <> version THEN
+      RAISE EXCEPTION 'schema changed' USING ERRCODE = 'BW003';
+    END IF;
+  END $$;
+  CREATE OR REPLACE FUNCTION bw_batch_checked(leased BIGINT, progressed BIGINT, must_progress BOOLEAN) RETURNS VOID LANGUAGE plpgsql AS $$
+  BEGIN
+    IF leased = 0 THEN RAISE EXCEPTION 'lease lost' USING ERRCODE = 'BW001'; END IF;
+    IF progressed = 0 AND must_progress THEN RAISE EXCEPTION 'checkpoint moved' USING ERRCODE = 'BW002'; END IF;
+  END $$;
+  `,
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 // pg_advisory_lock key pairs: ASCII "bw" and a number per purpose, so that every Bulkwright process agrees on them.
 const LOCK = [0x6277, 1] as const;

@@ -152,6 +152,17 @@ export class PgModuleCatalog {
     );
   }
 
+  /**
+   * The module's table as cached, without asking the server whether the schema moved (unless
+   * `fresh`), and the schema version it is of: for a statement that checks that version itself,
+   * in its transaction and under the table's lock (job-queue.ts insertBatchText).
+   */
+  async recordTableOfVersion(moduleId: string, fresh: boolean): Promise<{ table: PgRecordTable; version: string }> {
+    const cached = fresh || this.cachedVersion === null ? undefined : this.tables.get(moduleId);
+    const table = cached ?? (await this.recordTable(moduleId));
+    return { table, version: this.cachedVersion ?? '0' };
+  }
+
   async recordTable(moduleId: string, db: Queryable = this.pool): Promise<PgRecordTable> {
     await this.refresh();
     let t = this.tables.get(moduleId);

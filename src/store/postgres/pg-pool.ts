@@ -22,8 +22,9 @@ export function createPool(url: string): pg.Pool {
 // back, so running it again from the start is safe.
 const RETRYABLE = new Set(['40001', '40P01']);
 
-function sqlState(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+/** Whether PostgreSQL rolled back the whole transaction for a reason that running it again may not meet. */
+export function isRetryable(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' && RETRYABLE.has(e.code);
 }
 
 /**
@@ -45,7 +46,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
       } catch {
         broken = true;
       }
-      if (attempt < 3 && RETRYABLE.has(sqlState(e) ?? '')) continue;
+      if (attempt < 3 && isRetryable(e)) continue;
       throw e;
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.

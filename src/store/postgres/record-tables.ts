@@ -48,13 +48,17 @@ export class PgRecordTable {
    * batch's transaction, so a failing row rolls back the whole batch with its counters.
    */
   async insert(client: pg.PoolClient, rows: RecordRows): Promise<void> {
-    if (rows.ids.length === 0) return;
+    const copy = this.copyOf(rows);
+    if (copy) await pipeline(Readable.from(copy.data), client.query(copyFrom(copy.sql)));
+  }
+
+  /** The COPY statement that inserts `rows` and its data (copy-text.ts), with the table's name; null for no rows. */
+  copyOf(rows: RecordRows): { readonly table: string; readonly sql: string; readonly data: readonly Buffer[] } | null {
+    if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-    const pieces = copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed);
-    const copy = client.query(copyFrom(`COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`));
-    await pipeline(Readable.from(pieces), copy);
+    return { table: this.table, sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed) };
   }
 
   /**

@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import { isRetryable } from './pg-pool.js';
+
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
+
+/** What pg's Client hands a submittable: the connection, whose socket it may write to. */
+interface Connection {
+  query(text: string): void;
+  readonly stream: { write(b: Uint8Array): boolean };
+}
+
+/** An error as pg's Client reports a server's ErrorResponse: its SQLSTATE in `code`. */
+export type ServerError = Error & { code?: string };
+
+/**
+ * A simple query of several statements, one of which may be `COPY … FROM STDIN`, sent with its COPY
+ * data at once: one round trip where a client that waits for each answer takes one per statement,
+ * and two for the COPY. The server reads the data when its COPY starts; if a statement before it
+ * fails, the rest of the query is skipped and the server ignores the COPY data that follows (a
+ * backend discards CopyData and CopyDone outside COPY, per the protocol). Rows that statements
+ * return are not kept: the query says what went wrong by failing.
+ *
+ * A pg submittable (`client.query(new OneTripQuery(…))`, as pg-copy-streams' queries are): pg's
+ * Client calls `submit` when the connection is free and routes the server's answers here.
+ */
+export class OneTripQuery {
+  readonly done: Promise<void>;
+  private settle!: (e?: ServerError) => void;
+
+  constructor(
+    private readonly text: string,
+    private readonly copyData: readonly Uint8Array[] = [],
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = (e) => (e ? reject(e) : resolve());
+    });
+  }
+
+  submit(connection: Connection): void {
+    connection.query(this.text);
+    if (this.copyData.length === 0) return;
+    for (const piece of this.copyData) {
+      const head = Buffer.allocUnsafe(5);
+      head[0] = COPY_DATA;
+      head.writeUInt32BE(piece.byteLength + 4, 1);
+      connection.stream.write(head);
+      connection.stream.write(piece);
+    }
+    connection.stream.write(COPY_DONE);
+  }
+
+  /** pg's Client calls it once the query is answered in full, after an error too (with none pending, then). */
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  /** pg's Client forgets the query after this: no ReadyForQuery comes here for it. */
+  handleError(e: ServerError): void {
+    this.settle(e);
+  }
+
+  // Answers to the statements along the way, none of which the query needs.
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handleCopyInResponse(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+  /** pg may wrap this for its query timeout; the query settles through the handlers above. */
+  callback(): void {}
+}
+
+/**
+ * Runs a query that holds a whole transaction, COMMIT included (BEGIN first), as withTransaction
+ * runs its function: on a connection of the pool's, rolled back if a statement fails, and run
+ * again after a serialization failure or a deadlock. Rejects with the server's error.
+ */
+export async function runOneTrip(pool: pg.Pool, text: string, copyData: readonly Uint8Array[] = []): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      const query = new OneTripQuery(text, copyData);
+      void client.query(query as unknown as pg.QueryConfig);
+      await query.done;
+      return;
+    } catch (e) {
+      // After a failed COMMIT there is no transaction left, and the server only warns.
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      if (attempt < 3 && isRetryable(e)) continue;
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
