@@ -504,6 +504,24 @@ describe.each(backends)('$name', (backend) => {
     }
   });
 
+  it('updates records to values with quotes, backslashes, braces, commas, line breaks and the word NULL, as given', async () => {
+    const jobId = await claimedJob();
+    const batch = await aBatch(a, org, jobId, 'worker-a', 7);
+    await a.commitBatch(batch);
+    const names = ['say "hi"', 'back\\slash \\"', '{a,b}', 'NULL', '', "it's\ttab\nnew line\r", 'é ✓ 𝄞 '];
+    const emails = ['Q"uote@example.com', 'back\\slash@example.com', '{brace}@example.com', 'NULL', 'comma,x@example.com', "o'neil@example.com", 'é@example.com'];
+    const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
+    const updates = recordRows(batch.records.map((r, i) => ({ id: r.id, values: { Last_Name: names[i] as string, Email: emails[i] as string, Amount: i === 3 ? null : i + 0.25 } })), later);
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates });
+    for (const [i, r] of batch.records.entries()) {
+      expect((await b.getRecord(org.moduleId, r.id))?.values).toMatchObject({ Last_Name: names[i], Email: emails[i], Amount: i === 3 ? null : i + 0.25, ...later });
+    }
+    // The keys went with them: each is found ignoring case, and NULL is a value, not a null.
+    expect((await b.findRecords(org.moduleId, 'Email', ['q"UOTE@example.com', 'null', '{BRACE}@example.com'], [])).map((r) => r.id).sort()).toEqual(
+      [batch.records[0]?.id, batch.records[2]?.id, batch.records[3]?.id].sort(),
+    );
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
