@@ -20,6 +20,11 @@ type Row = Record<string, unknown>;
  */
 const BATCH_BEGIN = 'BEGIN; SET LOCAL synchronous_commit = off; SET CONSTRAINTS ALL DEFERRED';
 /**
+ * Result bytes a batch's one query carries at most, as hex in its text: a batch's deflated lines
+ * are ~11 KB; the lines an earlier version kept in a file, adopted in one commit, may be tens of MB.
+ */
+const ONE_TRIP_RESULT_BYTES = 1024 * 1024;
+/**
  * A job row with its resources' progress, read by one statement: two queries could see the job
  * INPROGRESS and its last resource already COMPLETED, when a worker's commit falls between them.
  */
@@ -120,11 +125,12 @@ export class PgJobQueue {
   /**
    * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). A batch of
    * inserts only (an insert job's) travels as one query with its COPY data (one-trip-query.ts); a
-   * batch with updates takes a round trip per statement.
+   * batch with updates, or with more result bytes than ONE_TRIP_RESULT_BYTES, takes a round trip
+   * per statement, its values as parameters.
    */
   async commitBatch(b: BatchCommit): Promise<void> {
     try {
-      if (b.updates.ids.length > 0) {
+      if (b.updates.ids.length > 0 || resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
         await this.commitWithUpdates(b, await this.catalog.recordTable(b.moduleId));
         return;
       }
@@ -246,6 +252,10 @@ function insertBatchText(b: BatchCommit, copy: { readonly table: string; readonl
     SELECT bw_batch_checked((SELECT count(*) FROM lease), (SELECT count(*) FROM progress), ${b.continues !== null})`;
   const records = copy ? [`LOCK TABLE ${copy.table} IN ROW EXCLUSIVE MODE`, `SELECT bw_schema_is(${pg.escapeLiteral(copy.version)})`, copy.sql] : [];
   return [BATCH_BEGIN, ...records, checkpoint, ...more.map(chunk), 'COMMIT'].join(';\n');
+}
+
+function resultPartBytes(part: ResultPart): number {
+  return part instanceof Uint8Array ? part.byteLength : part.deflated.byteLength;
 }
 
 function codeOf(e: unknown): unknown {
