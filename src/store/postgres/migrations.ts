@@ -126,7 +126,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-
 // pg_advisory_lock key pairs: ASCII "bw" and a number per purpose, so that every Bulkwright process agrees on them.
 const LOCK = [0x6277, 1] as const;
 /** Held while the first org is created (PostgresStore.createOrg with onlyIfFirst). */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isRetryable } from './pg-pool.js';
+import { retryingTransaction } from './pg-pool.js';
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
@@ -74,29 +74,13 @@ export class OneTripQuery {
 
 /**
  * Runs a query that holds a whole transaction, COMMIT included (BEGIN first), as withTransaction
- * runs its function: on a connection of the pool's, rolled back if a statement fails, and run
- * again after a serialization failure or a deadlock. Rejects with the server's error.
+ * runs its function (retryingTransaction). Rejects with the server's error; after a failed COMMIT
+ * there is no transaction left, and the ROLLBACK that follows only draws a warning.
  */
-export async function runOneTrip(pool: pg.Pool, text: string, copyData: readonly Uint8Array[] = []): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      const query = new OneTripQuery(text, copyData);
-      void client.query(query as unknown as pg.QueryConfig);
-      await query.done;
-      return;
-    } catch (e) {
-      // After a failed COMMIT there is no transaction left, and the server only warns.
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
-      if (attempt < 3 && isRetryable(e)) continue;
-      throw e;
-    } finally {
-      client.release(broken);
-    }
-  }
+export function runOneTrip(pool: pg.Pool, text: string, copyData: readonly Uint8Array[] = []): Promise<void> {
+  return retryingTransaction(pool, async (client) => {
+    const query = new OneTripQuery(text, copyData);
+    void client.query(query as unknown as pg.QueryConfig);
+    await query.done;
+  });
 }

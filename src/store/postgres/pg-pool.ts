@@ -22,35 +22,45 @@ export function createPool(url: string): pg.Pool {
 // back, so running it again from the start is safe.
 const RETRYABLE = new Set(['40001', '40P01']);
 
-/** Whether PostgreSQL rolled back the whole transaction for a reason that running it again may not meet. */
-export function isRetryable(e: unknown): boolean {
+function isRetryable(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' && RETRYABLE.has(e.code);
 }
 
 /**
- * Runs `fn` in one transaction on one connection; rolls back on any throw. `begin` may add
- * statements without parameters after BEGIN (SET LOCAL …): they travel in the same round trip.
+ * Runs `attempt`, which holds one whole transaction, on a connection of the pool's: rolled back if
+ * it throws, and run again from the start after a serialization failure or a deadlock (PostgreSQL
+ * rolled all of it back), three times at most.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function retryingTransaction<T>(pool: pg.Pool, attempt: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query(begin);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
+      return await attempt(client);
     } catch (e) {
       try {
         await client.query('ROLLBACK');
       } catch {
         broken = true;
       }
-      if (attempt < 3 && isRetryable(e)) continue;
+      if (n < 3 && isRetryable(e)) continue;
       throw e;
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
       client.release(broken);
     }
   }
+}
+
+/**
+ * Runs `fn` in one transaction on one connection; rolls back on any throw. `begin` may add
+ * statements without parameters after BEGIN (SET LOCAL …): they travel in the same round trip.
+ */
+export function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  return retryingTransaction(pool, async (client) => {
+    await client.query(begin);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  });
 }
