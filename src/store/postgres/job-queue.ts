@@ -131,7 +131,7 @@ export class PgJobQueue {
   async commitBatch(b: BatchCommit): Promise<void> {
     try {
       if (b.updates.ids.length > 0 || resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
-        await this.commitWithUpdates(b, await this.catalog.recordTable(b.moduleId));
+        await this.commitWithParameters(b, await this.catalog.recordTable(b.moduleId));
         return;
       }
       for (let attempt = 1; ; attempt++) {
@@ -155,7 +155,7 @@ export class PgJobQueue {
     }
   }
 
-  private async commitWithUpdates(b: BatchCommit, table: PgRecordTable): Promise<void> {
+  private async commitWithParameters(b: BatchCommit, table: PgRecordTable): Promise<void> {
     await withTransaction(
       this.pool,
       async (c) => {
@@ -238,7 +238,7 @@ function insertBatchText(b: BatchCommit, copy: { readonly table: string; readonl
   const idx = int(b.resourceIndex);
   const chunk = (piece: ResultChunk): string =>
     `INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES (${job}, ${idx}, ${int(piece.pos)}, ` +
-    `decode('${Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength).toString('hex')}', 'hex'), ` +
+    `decode('${chunkBytes(piece).toString('hex')}', 'hex'), ` +
     `${piece.rawBytes === null ? 'NULL' : int(piece.rawBytes)}, ${piece.crc === null ? 'NULL' : int(piece.crc)}) ON CONFLICT DO NOTHING`;
   const [first, ...more] = resultPieces(b.resultLines, p.resultBytes);
   const checkpoint = `WITH lease AS (
