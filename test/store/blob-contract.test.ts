@@ -5,11 +5,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PIECE_BYTES } from '../../src/blob/pg/pg-blob-reader.js';
 import { PgBlobStore } from '../../src/blob/pg/pg-blob-store.js';
 import { buildConfig } from '../../src/config.js';
 import { BlobTooLargeError, type BlobStore } from '../../src/ports/blob-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
+import { OneTripQuery } from '../../src/store/postgres/one-trip-query.js';
 import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { createTestDatabase } from '../support/test-database.js';
 
@@ -107,7 +109,7 @@ describe.each(backends)('$name', (backend) => {
   });
 });
 
-describe('PgBlobStore, chunk inserts', () => {
+describe('PgBlobStore, pieces', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let store: Store;
   let pool: pg.Pool;
@@ -124,49 +126,96 @@ describe('PgBlobStore, chunk inserts', () => {
     await db.drop();
   });
 
-  it('waits for the chunk inserts in flight when a write fails midway, then keeps nothing of the blob', async () => {
-    let inserts = 0;
-    // Chunk 1 lands at once, chunk 2 takes 300 ms, chunk 3 fails: chunk 2 is still in flight when
-    // the failure is seen, and would land after a cleanup that did not wait for it.
-    const failing = {
-      query: (text: string, values?: unknown[]) => {
-        if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
-        const n = ++inserts;
-        if (n === 3) return Promise.reject(new Error('disk full'));
-        return new Promise((resolve) => setTimeout(resolve, n === 2 ? 300 : 0)).then(() => pool.query(text, values));
+  /** A pool whose connections hand each COPY of pieces to `copy` instead of running it; the rest passes through. */
+  function interceptingCopies(copy: (run: () => void, query: OneTripQuery) => void, waitingCount = 0): pg.Pool {
+    return {
+      waitingCount,
+      query: (text: string, values?: unknown[]) => pool.query(text, values),
+      connect: async () => {
+        const client = await pool.connect();
+        return {
+          query: (q: unknown, values?: unknown[]) => {
+            if (!(q instanceof OneTripQuery && q.text.startsWith('COPY blob_pieces'))) return client.query(q as string, values);
+            copy(() => void client.query(q as unknown as pg.QueryConfig), q);
+            return q;
+          },
+          release: (e?: Error | boolean) => client.release(e),
+        };
       },
-      connect: () => pool.connect(),
     } as unknown as pg.Pool;
-    const parts = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
-    await expect(new PgBlobStore(failing).write('uploads/broken.zip', Readable.from(parts))).rejects.toThrow('disk full');
-    expect(inserts).toBe(3);
-    // Past the time chunk 2 would have landed, had the write not waited for it.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const { rows } = await pool.query<{ chunks: string; blobs: string }>('SELECT (SELECT count(*) FROM blob_chunks) AS chunks, (SELECT count(*) FROM blobs) AS blobs');
-    expect(rows[0]).toEqual({ chunks: '0', blobs: '0' });
+  }
+
+  async function pieces(): Promise<{ generation: string; pos: string; length: number }[]> {
+    const { rows } = await pool.query('SELECT generation, pos, length(data) AS length FROM blob_pieces ORDER BY generation, pos');
+    return rows;
+  }
+
+  it('stores a blob as whole pieces of one generation, and drops the generation it replaces', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 777);
+    // Parts that end mid-piece: a COPY sends whole pieces and keeps the rest for the next one.
+    const parts = [data.subarray(0, 1_500_001), data.subarray(1_500_001, 2_999_999), data.subarray(2_999_999)];
+    await blobsOf(pool).write('uploads/p.zip', Readable.from([Buffer.from('an older version')]));
+    await blobsOf(pool).write('uploads/p.zip', Readable.from(parts));
+    const rows = await pieces();
+    expect(new Set(rows.map((r) => r.generation)).size).toBe(1);
+    expect(rows).toHaveLength(Math.ceil(data.length / PIECE_BYTES));
+    rows.forEach((r, i) => {
+      expect(Number(r.pos)).toBe(i * PIECE_BYTES);
+      expect(r.length).toBe(i < rows.length - 1 ? PIECE_BYTES : data.length % PIECE_BYTES);
+    });
+    const { rows: blobRows } = await pool.query('SELECT key, generation FROM blobs');
+    expect(blobRows).toEqual([{ key: 'uploads/p.zip', generation: rows[0]?.generation }]);
   });
 
-  it('inserts two chunks at once, and one at a time while others wait for the pool', async () => {
+  it('fails a read whose blob is replaced or deleted midway, instead of mixing versions or ending short', async () => {
+    const blobs = blobsOf(pool);
+    for (const change of [(k: string) => blobs.write(k, Readable.from([randomBytes(4 * 1024 * 1024)])), (k: string) => blobs.delete(k)]) {
+      const data = randomBytes(4 * 1024 * 1024);
+      await blobs.write('uploads/r.zip', Readable.from([data]));
+      const stream = blobs.createReadStream('uploads/r.zip');
+      const read: Buffer[] = [];
+      await expect(
+        (async () => {
+          for await (const part of stream as AsyncIterable<Buffer>) {
+            if (read.length === 0) await change('uploads/r.zip');
+            read.push(part);
+          }
+        })(),
+      ).rejects.toThrow('replaced or deleted while it was read');
+      const got = Buffer.concat(read);
+      expect(got.equals(data.subarray(0, got.length))).toBe(true);
+    }
+  });
+
+  it('waits for the COPYs in flight when a write fails midway, then keeps nothing of the blob', async () => {
+    let copies = 0;
+    // COPY 1 runs at once, COPY 2 after 300 ms, COPY 3 fails: COPY 2 is still in flight when the
+    // failure is seen, and would land after a cleanup that did not wait for it.
+    const failing = interceptingCopies((run, q) => {
+      const n = ++copies;
+      if (n === 3) q.handleError(new Error('disk full'));
+      else setTimeout(run, n === 2 ? 300 : 0);
+    });
+    const parts = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
+    await expect(new PgBlobStore(failing).write('uploads/broken.zip', Readable.from(parts))).rejects.toThrow('disk full');
+    expect(copies).toBe(3);
+    // Past the time COPY 2 would have landed, had the write not waited for it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const { rows } = await pool.query<{ pieces: string; blobs: string }>('SELECT (SELECT count(*) FROM blob_pieces) AS pieces, (SELECT count(*) FROM blobs) AS blobs');
+    expect(rows[0]).toEqual({ pieces: '0', blobs: '0' });
+  });
+
+  it('runs two COPYs at once, and one at a time while others wait for the pool', async () => {
     const parts = Array.from({ length: 6 }, () => randomBytes(1024 * 1024));
     for (const [waiting, expected] of [[0, 2], [3, 1]] as const) {
       let running = 0;
       let most = 0;
-      const counting = {
-        get waitingCount() {
-          return waiting;
-        },
-        query: async (text: string, values?: unknown[]) => {
-          if (!text.startsWith('INSERT INTO blob_chunks')) return pool.query(text, values);
-          most = Math.max(most, ++running);
-          try {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-            return await pool.query(text, values);
-          } finally {
-            running--;
-          }
-        },
-        connect: () => pool.connect(),
-      } as unknown as pg.Pool;
+      const counting = interceptingCopies((run, q) => {
+        most = Math.max(most, ++running);
+        const done = (): void => void running--;
+        void q.done.then(done, done);
+        setTimeout(run, 20);
+      }, waiting);
       const blobs = new PgBlobStore(counting);
       await blobs.write(`uploads/waiting-${waiting}.zip`, Readable.from(parts));
       expect(most).toBe(expected);
@@ -174,3 +223,7 @@ describe('PgBlobStore, chunk inserts', () => {
     }
   });
 });
+
+function blobsOf(pool: pg.Pool): PgBlobStore {
+  return new PgBlobStore(pool);
+}

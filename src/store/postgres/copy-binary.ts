@@ -7,6 +7,32 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_BYTES = SIGNATURE.length + 8;
 
 /**
+ * The data of a `COPY … FROM STDIN (FORMAT binary)` into columns (bigint, bigint, bytea): one
+ * tuple per `[a, b, bytes]`, in one buffer (a CopyData message per tuple would be a socket write
+ * each). Binary, so that bytea travels as itself rather than as hex text twice its size.
+ */
+export function binaryCopyOfPieces(tuples: readonly (readonly [bigint, bigint, Uint8Array])[]): Buffer {
+  let bytes = HEADER_BYTES + 2;
+  for (const t of tuples) bytes += 2 + 12 + 12 + 4 + t[2].byteLength;
+  const out = Buffer.allocUnsafe(bytes);
+  let at = SIGNATURE.copy(out, 0);
+  at = out.writeUInt32BE(0, at); // flags
+  at = out.writeUInt32BE(0, at); // header extension length
+  for (const [a, b, data] of tuples) {
+    at = out.writeInt16BE(3, at);
+    at = out.writeInt32BE(8, at);
+    at = out.writeBigInt64BE(a, at);
+    at = out.writeInt32BE(8, at);
+    at = out.writeBigInt64BE(b, at);
+    at = out.writeInt32BE(data.byteLength, at);
+    out.set(data, at);
+    at += data.byteLength;
+  }
+  out.writeInt16BE(-1, at); // trailer
+  return out;
+}
+
+/**
  * The tuples of a `COPY … TO STDOUT (FORMAT binary)` stream, each as its fields' bytes (null for
  * NULL), in the server's binary representation: bytea as the bytes themselves. Read this way
  * rather than by queries, whose bytea arrives as hex text twice its size, decoded to a string and

@@ -124,6 +124,27 @@ export const MIGRATIONS: readonly string[] = [
     IF progressed = 0 AND must_progress THEN RAISE EXCEPTION 'checkpoint moved' USING ERRCODE = 'BW002'; END IF;
   END $$;
   `,
+  // Blobs move out of blob_chunks (1 MB values, which TOAST cut into ~2 KB rows with an index and
+  // their WAL) into pieces of 8,000 bytes stored in line (PIECE_BYTES, blob/pg/pg-blob-reader.ts),
+  // owned by a generation that the blobs row names: a finished write takes its key by changing
+  // that row alone, where renaming in-line pieces would rewrite them. It may run again on a schema
+  // it has already changed, as tests that take the schema version back run it.
+  `
+  CREATE SEQUENCE IF NOT EXISTS blob_generations;
+  UPDATE blobs SET generation = nextval('blob_generations') WHERE generation = 0;
+  ALTER TABLE blobs ALTER COLUMN generation DROP DEFAULT;
+  CREATE UNIQUE INDEX IF NOT EXISTS blobs_generation ON blobs (generation);
+  CREATE TABLE IF NOT EXISTS blob_pieces (generation BIGINT NOT NULL, pos BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (generation, pos));
+  ALTER TABLE blob_pieces ALTER COLUMN data SET STORAGE PLAIN;
+  DO $$ BEGIN
+    IF to_regclass('blob_chunks') IS NOT NULL THEN
+      INSERT INTO blob_pieces (generation, pos, data)
+        SELECT b.generation, c.pos + s.at, substring(c.data FROM s.at + 1 FOR 8000)
+        FROM blobs b JOIN blob_chunks c ON c.key = b.key CROSS JOIN LATERAL generate_series(0, length(c.data) - 1, 8000) AS s(at);
+      DROP TABLE blob_chunks;
+    END IF;
+  END $$;
+  `,
 ];
 
 // pg_advisory_lock key pairs: ASCII "bw" and a number per purpose, so that every Bulkwright process agrees on them.

@@ -29,7 +29,7 @@ export class OneTripQuery {
   private settle!: (e?: ServerError) => void;
 
   constructor(
-    private readonly text: string,
+    readonly text: string,
     private readonly copyData: readonly Uint8Array[] = [],
   ) {
     this.done = new Promise<void>((resolve, reject) => {
