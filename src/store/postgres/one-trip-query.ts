@@ -7,7 +7,7 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
 /** What pg's Client hands a submittable: the connection, whose socket it may write to. */
 interface Connection {
   query(text: string): void;
-  readonly stream: { write(b: Uint8Array): boolean };
+  readonly stream: { write(b: Uint8Array): boolean; cork(): void; uncork(): void };
 }
 
 /** An error as pg's Client reports a server's ErrorResponse: its SQLSTATE in `code`. */
@@ -38,16 +38,22 @@ export class OneTripQuery {
   }
 
   submit(connection: Connection): void {
-    connection.query(this.text);
-    if (this.copyData.length === 0) return;
-    for (const piece of this.copyData) {
-      const head = Buffer.allocUnsafe(5);
-      head[0] = COPY_DATA;
-      head.writeUInt32BE(piece.byteLength + 4, 1);
-      connection.stream.write(head);
-      connection.stream.write(piece);
+    // Corked: the query, each piece and its 5-byte header go to the socket in one writev rather than
+    // a write each (pg sets TCP_NODELAY, so each write was a system call and a segment of its own).
+    connection.stream.cork();
+    try {
+      connection.query(this.text);
+      for (const piece of this.copyData) {
+        const head = Buffer.allocUnsafe(5);
+        head[0] = COPY_DATA;
+        head.writeUInt32BE(piece.byteLength + 4, 1);
+        connection.stream.write(head);
+        connection.stream.write(piece);
+      }
+      if (this.copyData.length > 0) connection.stream.write(COPY_DONE);
+    } finally {
+      connection.stream.uncork();
     }
-    connection.stream.write(COPY_DONE);
   }
 
   /** pg's Client calls it once the query is answered in full, after an error too (with none pending, then). */
