@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -15,6 +16,17 @@ import {
 
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
+
+const statementNames = new Map<string, string>();
+/** A name for a prepared statement of `text`: the same on every connection, another for each text. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `rec-find-${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
 
 /** Reads and writes one module's records in its typed table `rec_<module_id>`. */
 export class PgRecordTable {
@@ -142,7 +154,10 @@ export class PgRecordTable {
       bind = keysFor(type, keys);
     }
     if (bind.length === 0) return [];
-    const { rows } = await db.query<Row>(`SELECT ${select} FROM ${this.table} WHERE ${where}`, [bind]);
+    const text = `SELECT ${select} FROM ${this.table} WHERE ${where}`;
+    // Prepared once per connection: planning a batch's lookup of 2,000 keys took ~2 ms of the
+    // server's ~10–12 (its selectivity is estimated key by key), on every batch of an upsert.
+    const { rows } = await db.query<Row>({ name: statementName(text), text, values: [bind] });
     return rows;
   }
 
