@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { BlobTooLargeError, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
 import { binaryCopyOfPieces } from '../../store/postgres/copy-binary.js';
-import { OneTripQuery } from '../../store/postgres/one-trip-query.js';
+import { runOneTrip } from '../../store/postgres/one-trip-query.js';
 import { withTransaction } from '../../store/postgres/pg-pool.js';
 import { PgBlobReader, PIECE_BYTES } from './pg-blob-reader.js';
 
@@ -75,7 +75,8 @@ export class PgBlobStore implements BlobStore {
       const copy = binaryCopyOfPieces(pieces);
       pending = whole < data.length ? [data.subarray(whole)] : [];
       pendingBytes = data.length - whole;
-      const sent: Promise<void> = this.copyIn(copy).then(
+      // Autocommitted, sent with its data in one round trip.
+      const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [copy]).then(
         () => { inFlight.delete(sent); },
         (e: unknown) => {
           inFlight.delete(sent);
@@ -128,18 +129,6 @@ export class PgBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await dropBlob(this.pool, key);
-  }
-
-  /** One COPY of pieces, autocommitted, sent with its data in one round trip. */
-  private async copyIn(data: Buffer): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      const copy = new OneTripQuery(COPY_PIECES, [data]);
-      void client.query(copy as unknown as pg.QueryConfig);
-      await copy.done;
-    } finally {
-      client.release();
-    }
   }
 }
 

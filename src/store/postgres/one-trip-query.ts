@@ -79,9 +79,10 @@ export class OneTripQuery {
 }
 
 /**
- * Runs a query that holds a whole transaction, COMMIT included (BEGIN first), as withTransaction
- * runs its function (retryingTransaction). Rejects with the server's error; after a failed COMMIT
- * there is no transaction left, and the ROLLBACK that follows only draws a warning.
+ * Runs a query that holds a whole transaction, COMMIT included (BEGIN first), or one statement in
+ * a transaction of its own, as withTransaction runs its function (retryingTransaction). Rejects
+ * with the server's error; after a failed COMMIT (or statement) there is no transaction left, and
+ * the ROLLBACK that follows only draws a warning.
  */
 export function runOneTrip(pool: pg.Pool, text: string, copyData: readonly Uint8Array[] = []): Promise<void> {
   return retryingTransaction(pool, async (client) => {
