@@ -19,7 +19,8 @@ afterEach(async () => {
 });
 
 const rows = async (): Promise<unknown[]> => (await pool.query('SELECT id, v FROM t ORDER BY id')).rows;
-const lines = (...l: string[]): Buffer[] => l.map((x) => Buffer.from(`${x}\n`));
+/** One COPY's data, a piece a line. */
+const lines = (...l: string[]): Buffer[][] => [l.map((x) => Buffer.from(`${x}\n`))];
 /** The rows the statements around a COPY wrote into `log`. */
 const logged = async (): Promise<number> =>
   Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM log')).rows[0]?.n);
@@ -28,12 +29,21 @@ it('commits a transaction with its COPY data in one query, the data in pieces cu
   const data = Buffer.from('1\tone\n2\ttwo\n3\tthré\n');
   const cut = data.indexOf(0xa9); // inside the é
   await runOneTrip(pool, 'BEGIN; INSERT INTO log VALUES (1); COPY t (id, v) FROM STDIN; INSERT INTO log VALUES (2); COMMIT', [
-    data.subarray(0, 9),
-    data.subarray(9, cut),
-    data.subarray(cut),
+    [data.subarray(0, 9), data.subarray(9, cut), data.subarray(cut)],
   ]);
   expect(await rows()).toEqual([{ id: 1, v: 'one' }, { id: 2, v: 'two' }, { id: 3, v: 'thré' }]);
   expect(await logged()).toBe(2);
+});
+
+it('feeds each COPY of a query its own data, in order, and ignores the second\'s when the first fails', async () => {
+  const two = 'BEGIN; COPY t (id, v) FROM STDIN; INSERT INTO log SELECT count(*) FROM t; COPY t (id, v) FROM STDIN; COMMIT';
+  await runOneTrip(pool, two, [...lines('1\tone', '2\ttwo'), ...lines('3\tthree')]);
+  expect(await rows()).toEqual([{ id: 1, v: 'one' }, { id: 2, v: 'two' }, { id: 3, v: 'three' }]);
+  expect((await pool.query('SELECT n FROM log')).rows).toEqual([{ n: 2 }]);
+  await expect(runOneTrip(pool, two, [...lines('4\tfour', 'x\tbad'), ...lines('5\tfive')])).rejects.toMatchObject({ code: '22P02' });
+  // The second COPY's data reached a connection out of COPY, and was ignored: the next query runs as usual.
+  await runOneTrip(pool, two, [...lines('6\tsix'), ...lines('7\tseven')]);
+  expect((await rows()).map((r) => (r as { id: number }).id)).toEqual([1, 2, 3, 6, 7]);
 });
 
 it('runs a query without COPY data', async () => {

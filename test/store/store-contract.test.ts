@@ -522,6 +522,35 @@ describe.each(backends)('$name', (backend) => {
     );
   });
 
+  it('applies a batch\'s updates as one row at a time would: a record written twice ends as its last row, and a freed unique value moves', async () => {
+    const jobId = await claimedJob();
+    const batch = await aBatch(a, org, jobId, 'worker-a', 30);
+    await a.commitBatch(batch);
+    const id = (k: number): string => (batch.records[k] as PlainRecord).id;
+    const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
+    const updates = recordRows(
+      [
+        ...batch.records.slice(0, 20).map((r, k) => ({ id: r.id, values: { Last_Name: `New ${k}`, Score: 100 + k } })),
+        // Written again, giving the same columns: a round after the first.
+        { id: id(3), values: { Last_Name: 'Three again', Score: 303 } },
+        // Frees lead5@ for record 6, which takes it in the same batch.
+        { id: id(5), values: { Email: 'moved@example.com' } },
+        { id: id(6), values: { Email: 'LEAD5@example.com', Amount: null } },
+        { id: id(3), values: { Active: true } },
+        ...batch.records.slice(20, 25).map((r) => ({ id: r.id, values: { Amount: 99.5 } })),
+      ],
+      later,
+    );
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates, progress: { ...batch.progress, rowsDone: 60 }, continues: batch.progress.resultBytes });
+    const values = async (k: number): Promise<Record<string, unknown> | undefined> => (await b.getRecord(org.moduleId, id(k)))?.values;
+    expect(await values(3)).toMatchObject({ Last_Name: 'Three again', Score: 303, Active: true, Email: 'lead3@example.com', Amount: 12.5, ...later });
+    expect(await values(0)).toMatchObject({ Last_Name: 'New 0', Score: 100, Active: true, ...later });
+    expect(await values(6)).toMatchObject({ Last_Name: 'New 6', Email: 'LEAD5@example.com', Amount: null, Score: 106 });
+    expect(await values(22)).toMatchObject({ Last_Name: batch.records[22]?.values.Last_Name, Score: 22, Amount: 99.5, ...later });
+    expect(await values(27)).toMatchObject({ Score: 27, Amount: 12.5, Modified_Time: batch.records[27]?.values.Modified_Time });
+    expect((await b.findRecords(org.moduleId, 'Email', ['lead5@example.com', 'moved@example.com', 'lead6@example.com'], [])).map((r) => r.id).sort()).toEqual([id(5), id(6)].sort());
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);

@@ -76,7 +76,7 @@ export class PgBlobStore implements BlobStore {
       pending = whole < data.length ? [data.subarray(whole)] : [];
       pendingBytes = data.length - whole;
       // Autocommitted, sent with its data in one round trip.
-      const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [copy]).then(
+      const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [[copy]]).then(
         () => { inFlight.delete(sent); },
         (e: unknown) => {
           inFlight.delete(sent);

@@ -123,22 +123,24 @@ export class PgJobQueue {
   }
 
   /**
-   * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). A batch of
-   * inserts only (an insert job's) travels as one query with its COPY data (one-trip-query.ts); a
-   * batch with updates, or with more result bytes than ONE_TRIP_RESULT_BYTES, takes a round trip
-   * per statement, its values as parameters.
+   * Records, counters and checkpoint in one transaction (DESIGN.md "Data flow", step 3). A batch
+   * travels as one query with the data of its COPYs (one-trip-query.ts), unless it has more result
+   * bytes than ONE_TRIP_RESULT_BYTES: that one takes a round trip per statement, its values as
+   * parameters.
    */
   async commitBatch(b: BatchCommit): Promise<void> {
     try {
-      if (b.updates.ids.length > 0 || resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
+      if (resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
         await this.commitWithParameters(b, await this.catalog.recordTable(b.moduleId));
         return;
       }
       for (let attempt = 1; ; attempt++) {
-        const { table, version } = await this.catalog.recordTableOfVersion(b.moduleId, attempt > 1);
-        const copy = table.copyOf(b.inserts);
+        const { table: records, version } = await this.catalog.recordTableOfVersion(b.moduleId, attempt > 1);
+        const updates = records.updatesOf(b.updates);
+        const copy = records.copyOf(b.inserts);
         try {
-          await runOneTrip(this.pool, insertBatchText(b, copy && { ...copy, version }), copy?.data);
+          const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
+          await runOneTrip(this.pool, batchText(b, version, records.table, updates?.sql ?? [], copy?.sql ?? null), copies);
           return;
         } catch (e) {
           // The schema moved since the table was cached: the batch again, with the table as it is now.
@@ -224,15 +226,17 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string): Pro
 }
 
 /**
- * An insert batch's commit as one query, to send with the data of `copy` (null: no rows): BEGIN;
- * the table's lock, under which the server checks that the schema `copy` was built for is current
- * (bw_schema_is: BW003), since a field added meanwhile, as its column, waits for that lock; the
- * COPY; the statement of checkpointBatch, whose outcome the server checks too (bw_batch_checked:
- * BW001 for the lease, BW002 for the checkpoint); COMMIT. Any failure fails the rest of the query.
- * Values are literals: a simple query has no parameters, and it is planned each time, which costs
- * the server less than the round trips saved.
+ * A batch's commit as one query, to send with the data of its COPYs (`updates`' first, then the
+ * inserts' `copy`): BEGIN; when it writes records, the table's lock, under which the server checks
+ * that the schema of `version` the statements were built for is current (bw_schema_is: BW003),
+ * since a field added meanwhile, as its column, waits for that lock; the updates (before the
+ * inserts: a unique value an update frees may be taken by an insert of the same batch); the
+ * inserts' COPY; the statement of checkpointBatch, whose outcome the server checks too
+ * (bw_batch_checked: BW001 for the lease, BW002 for the checkpoint); COMMIT. Any failure fails the
+ * rest of the query. Values are literals: a simple query has no parameters, and it is planned each
+ * time, which costs the server less than the round trips saved.
  */
-function insertBatchText(b: BatchCommit, copy: { readonly table: string; readonly sql: string; readonly version: string } | null): string {
+function batchText(b: BatchCommit, version: string, table: string, updates: readonly string[], copy: string | null): string {
   const p = b.progress;
   const job = pg.escapeLiteral(b.jobId);
   const idx = int(b.resourceIndex);
@@ -250,7 +254,8 @@ function insertBatchText(b: BatchCommit, copy: { readonly table: string; readonl
       WHERE job_id = ${job} AND idx = ${idx}${b.continues === null ? '' : ` AND result_bytes = ${int(b.continues)}`} RETURNING 1
     )${first ? `, chunk AS (${chunk(first)})` : ''}
     SELECT bw_batch_checked((SELECT count(*) FROM lease), (SELECT count(*) FROM progress), ${b.continues !== null})`;
-  const records = copy ? [`LOCK TABLE ${copy.table} IN ROW EXCLUSIVE MODE`, `SELECT bw_schema_is(${pg.escapeLiteral(copy.version)})`, copy.sql] : [];
+  const writes = copy === null ? updates : [...updates, copy];
+  const records = writes.length > 0 ? [`LOCK TABLE ${table} IN ROW EXCLUSIVE MODE`, `SELECT bw_schema_is(${pg.escapeLiteral(version)})`, ...writes] : [];
   return [BATCH_BEGIN, ...records, checkpoint, ...more.map(chunk), 'COMMIT'].join(';\n');
 }
 

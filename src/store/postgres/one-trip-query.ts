@@ -14,12 +14,12 @@ interface Connection {
 export type ServerError = Error & { code?: string };
 
 /**
- * A simple query of several statements, one of which may be `COPY … FROM STDIN`, sent with its COPY
- * data at once: one round trip where a client that waits for each answer takes one per statement,
- * and two for the COPY. The server reads the data when its COPY starts; if a statement before it
- * fails, the rest of the query is skipped and the server ignores the COPY data that follows (a
- * backend discards CopyData and CopyDone outside COPY, per the protocol). Rows that statements
- * return are not kept: the query says what went wrong by failing.
+ * A simple query of several statements, some of which may be `COPY … FROM STDIN`, sent with their
+ * COPY data at once: one round trip where a client that waits for each answer takes one per
+ * statement, and two for each COPY. The server reads each COPY's data when that COPY starts; if a
+ * statement before it fails, the rest of the query is skipped and the server ignores the COPY data
+ * that follows (a backend discards CopyData and CopyDone outside COPY, per the protocol). Rows that
+ * statements return are not kept: the query says what went wrong by failing.
  *
  * A pg submittable (`client.query(new OneTripQuery(…))`, as pg-copy-streams' queries are): pg's
  * Client calls `submit` when the connection is free and routes the server's answers here.
@@ -30,7 +30,8 @@ export class OneTripQuery {
 
   constructor(
     readonly text: string,
-    private readonly copyData: readonly Uint8Array[] = [],
+    /** The data of each COPY of `text`, in the order of the COPYs: pieces cut anywhere. */
+    private readonly copies: readonly (readonly Uint8Array[])[] = [],
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = (e) => (e ? reject(e) : resolve());
@@ -43,14 +44,16 @@ export class OneTripQuery {
     connection.stream.cork();
     try {
       connection.query(this.text);
-      for (const piece of this.copyData) {
-        const head = Buffer.allocUnsafe(5);
-        head[0] = COPY_DATA;
-        head.writeUInt32BE(piece.byteLength + 4, 1);
-        connection.stream.write(head);
-        connection.stream.write(piece);
+      for (const data of this.copies) {
+        for (const piece of data) {
+          const head = Buffer.allocUnsafe(5);
+          head[0] = COPY_DATA;
+          head.writeUInt32BE(piece.byteLength + 4, 1);
+          connection.stream.write(head);
+          connection.stream.write(piece);
+        }
+        connection.stream.write(COPY_DONE);
       }
-      if (this.copyData.length > 0) connection.stream.write(COPY_DONE);
     } finally {
       connection.stream.uncork();
     }
@@ -84,9 +87,9 @@ export class OneTripQuery {
  * with the server's error; after a failed COMMIT (or statement) there is no transaction left, and
  * the ROLLBACK that follows only draws a warning.
  */
-export function runOneTrip(pool: pg.Pool, text: string, copyData: readonly Uint8Array[] = []): Promise<void> {
+export function runOneTrip(pool: pg.Pool, text: string, copies: readonly (readonly Uint8Array[])[] = []): Promise<void> {
   return retryingTransaction(pool, async (client) => {
-    const query = new OneTripQuery(text, copyData);
+    const query = new OneTripQuery(text, copies);
     void client.query(query as unknown as pg.QueryConfig);
     await query.done;
   });

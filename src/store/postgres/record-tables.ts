@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
+import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
@@ -17,6 +17,17 @@ import {
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
 
+/** A value as an SQL literal of the column's type. */
+function literal(v: CellValue, type: ColumnType): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`no SQL literal for ${v}`);
+    return `${v}::${type}`;
+  }
+  return `${pg.escapeLiteral(v)}::${type}`;
+}
+
 const statementNames = new Map<string, string>();
 /** A name for a prepared statement of `text`: the same on every connection, another for each text. */
 function statementName(text: string): string {
@@ -30,7 +41,8 @@ function statementName(text: string): string {
 
 /** Reads and writes one module's records in its typed table `rec_<module_id>`. */
 export class PgRecordTable {
-  private readonly table: string;
+  /** The table's name, quoted. */
+  readonly table: string;
   private readonly columns: readonly string[];
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
   /** Field → its key column (unique fields of text, and name fields that have one; see keyColumn). */
@@ -64,13 +76,65 @@ export class PgRecordTable {
     if (copy) await pipeline(Readable.from(copy.data), client.query(copyFrom(copy.sql)));
   }
 
-  /** The COPY statement that inserts `rows` and its data (copy-text.ts), with the table's name; null for no rows. */
-  copyOf(rows: RecordRows): { readonly table: string; readonly sql: string; readonly data: readonly Buffer[] } | null {
+  /** The COPY statement that inserts `rows` and its data (copy-text.ts); null for no rows. */
+  copyOf(rows: RecordRows): { readonly sql: string; readonly data: readonly Buffer[] } | null {
     if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-    return { table: this.table, sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed) };
+    return { sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed) };
+  }
+
+  /**
+   * A batch's updates as statements for a one-trip commit (job-queue.ts), and the data of their
+   * COPY: the rows are copied (copy-text.ts) into a temporary table of the columns they give, and
+   * an UPDATE … FROM it per set of given columns writes them into the records, as `update` does
+   * from arrays (and in the same order: a record updated again in the batch starts a new round,
+   * so the last write wins). Values as COPY text cost a fraction of arrays as parameters, which pg
+   * builds as escaped strings, and PostgreSQL parses again. null for no rows.
+   */
+  updatesOf(rows: RecordRows): { readonly sql: readonly string[]; readonly data: readonly Buffer[] } | null {
+    if (rows.ids.length === 0) return null;
+    const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys);
+    const groups: { given: number[]; no: number }[] = [];
+    const byMask = new Map<string, number>();
+    const group: number[] = [];
+    let seen = new Set<string>();
+    for (let r = 0; r < rows.ids.length; r++) {
+      const id = rows.ids[r] as string;
+      if (seen.has(id)) {
+        byMask.clear();
+        seen = new Set();
+      }
+      seen.add(id);
+      const mask = givenMask(rows, r);
+      let no = byMask.get(mask);
+      if (no === undefined) {
+        no = groups.length;
+        byMask.set(mask, no);
+        groups.push({ given: givenColumns(mask, rows.columns.length), no });
+      }
+      group.push(no);
+    }
+    const names = ['_grp', ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
+    const types = ['INTEGER', ...rows.columns.map((c) => this.typeOf(c)), ...keyed.map(() => 'TEXT')];
+    const defs = names.map((n, i) => `${quoteIdent(n)} ${types[i] as string}`).join(', ');
+    // One temporary table per set of columns and types, made once per connection, emptied at commit.
+    const temp = quoteIdent(`bw_updates_${createHash('sha1').update(defs).digest('hex').slice(0, 16)}`);
+    const shared = Object.entries(rows.shared).map(([name, v]) => `${quoteIdent(name)} = ${literal(v, this.typeOf(name))}`);
+    const sql = [
+      `CREATE TEMP TABLE IF NOT EXISTS ${temp} ("id" BIGINT, ${defs}) ON COMMIT DELETE ROWS`,
+      `COPY ${temp} (${['id', ...names].map(quoteIdent).join(', ')}) FROM STDIN`,
+      ...groups.map(({ given, no }) => {
+        const sets = [
+          ...given.map((c) => quoteIdent(rows.columns[c] as string)),
+          ...keyed.filter((c) => given.includes(c)).map((c) => quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)),
+        ].map((col) => `${col} = u.${col}`);
+        return `UPDATE ${this.table} AS t SET ${[...sets, ...shared].join(', ')} FROM ${temp} AS u WHERE u."_grp" = ${no} AND t."id" = u."id"`;
+      }),
+    ];
+    const withGroups: RecordRows = { ...rows, columns: ['_grp', ...rows.columns], values: [group, ...rows.values], shared: {} };
+    return { sql, data: copyLines(withGroups, [], keyed.map((c) => c + 1)) };
   }
 
   /**
