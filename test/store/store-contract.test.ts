@@ -551,6 +551,25 @@ describe.each(backends)('$name', (backend) => {
     expect((await b.findRecords(org.moduleId, 'Email', ['lead5@example.com', 'moved@example.com', 'lead6@example.com'], [])).map((r) => r.id).sort()).toEqual([id(5), id(6)].sort());
   });
 
+  it('applies updates alike when a batch carries more result bytes than one query takes', async () => {
+    const jobId = await claimedJob();
+    const batch = await aBatch(a, org, jobId, 'worker-a', 4);
+    await a.commitBatch(batch);
+    const lines = Buffer.alloc(1536 * 1024, 'x\n');
+    const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
+    const updates = recordRows(batch.records.map((r, k) => ({ id: r.id, values: k === 2 ? { Score: 7 } : { Last_Name: `Big ${k}`, Email: `BIG${k}@example.com` } })), later);
+    const at = batch.progress.resultBytes;
+    await a.commitBatch({
+      ...batch, inserts: recordRows([]), updates, resultLines: lines, continues: at,
+      progress: { ...batch.progress, counts: { added: 4, updated: 4, skipped: 0 }, rowsDone: 8, resultBytes: at + lines.length },
+    });
+    for (const [k, r] of batch.records.entries()) {
+      const expected = k === 2 ? { Score: 7, Last_Name: r.values.Last_Name, Email: r.values.Email } : { Last_Name: `Big ${k}`, Email: `BIG${k}@example.com`, Score: k };
+      expect((await b.getRecord(org.moduleId, r.id))?.values).toMatchObject({ ...expected, ...later });
+    }
+    expect((await b.findRecords(org.moduleId, 'Email', ['big3@example.com'], [])).map((r) => r.id)).toEqual([batch.records[3]?.id]);
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);

@@ -140,7 +140,8 @@ export class PgJobQueue {
         const copy = records.copyOf(b.inserts);
         try {
           const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
-          await runOneTrip(this.pool, batchText(b, version, records.table, updates?.sql ?? [], copy?.sql ?? null), copies);
+          const updating = updates ? [updates.create, updates.copy, ...updates.apply] : [];
+          await runOneTrip(this.pool, batchText(b, version, records.table, updating, copy?.sql ?? null), copies);
           return;
         } catch (e) {
           // The schema moved since the table was cached: the batch again, with the table as it is now.

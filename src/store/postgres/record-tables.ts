@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { CellValue } from '../../domain/coercion.js';
 import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js';
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
-import { cell, givenColumns, givenMask, keyedColumns, keysSelect, keyValue, rowKeys } from '../record-rows.js';
+import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { copyLines } from './copy-text.js';
 import { criteriaSql } from './record-criteria.js';
@@ -37,6 +37,16 @@ function statementName(text: string): string {
     statementNames.set(text, name);
   }
   return name;
+}
+
+/** A batch's updates as statements (PgRecordTable.updatesOf), in the order they run, and the data of their COPY. */
+export interface RecordUpdates {
+  /** Makes the temporary table the rows are copied into, unless the connection has it. */
+  readonly create: string;
+  readonly copy: string;
+  /** Writes the copied rows into the records, an UPDATE per set of given columns. */
+  readonly apply: readonly string[];
+  readonly data: readonly Buffer[];
 }
 
 /** Reads and writes one module's records in its typed table `rec_<module_id>`. */
@@ -86,17 +96,18 @@ export class PgRecordTable {
   }
 
   /**
-   * A batch's updates as statements for a one-trip commit (job-queue.ts), and the data of their
-   * COPY: the rows are copied (copy-text.ts) into a temporary table of the columns they give, and
-   * an UPDATE … FROM it per set of given columns writes them into the records, as `update` does
-   * from arrays (and in the same order: a record updated again in the batch starts a new round,
-   * so the last write wins). Values as COPY text cost a fraction of arrays as parameters, which pg
-   * builds as escaped strings, and PostgreSQL parses again. null for no rows.
+   * A batch's updates as statements, and the data of their COPY: the rows are copied (copy-text.ts)
+   * into a temporary table of the columns they give, and an UPDATE … FROM it per set of given
+   * columns writes them into the records, in order: a record updated again in the batch starts a
+   * new round, so the last write wins. Sent in one trip with the rest of the batch (job-queue.ts),
+   * or a round trip each (`update`). Values as COPY text cost a fraction of arrays as parameters,
+   * which pg builds as escaped strings and PostgreSQL parses again. null for no rows.
    */
-  updatesOf(rows: RecordRows): { readonly sql: readonly string[]; readonly data: readonly Buffer[] } | null {
+  updatesOf(rows: RecordRows): RecordUpdates | null {
     if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys);
-    const groups: { given: number[]; no: number }[] = [];
+    /** The columns each group of rows gives; a row's group is its set of columns in its round. */
+    const groups: number[][] = [];
     const byMask = new Map<string, number>();
     const group: number[] = [];
     let seen = new Set<string>();
@@ -112,7 +123,7 @@ export class PgRecordTable {
       if (no === undefined) {
         no = groups.length;
         byMask.set(mask, no);
-        groups.push({ given: givenColumns(mask, rows.columns.length), no });
+        groups.push(givenColumns(mask, rows.columns.length));
       }
       group.push(no);
     }
@@ -122,65 +133,29 @@ export class PgRecordTable {
     // One temporary table per set of columns and types, made once per connection, emptied at commit.
     const temp = quoteIdent(`bw_updates_${createHash('sha1').update(defs).digest('hex').slice(0, 16)}`);
     const shared = Object.entries(rows.shared).map(([name, v]) => `${quoteIdent(name)} = ${literal(v, this.typeOf(name))}`);
-    const sql = [
-      `CREATE TEMP TABLE IF NOT EXISTS ${temp} ("id" BIGINT, ${defs}) ON COMMIT DELETE ROWS`,
-      `COPY ${temp} (${['id', ...names].map(quoteIdent).join(', ')}) FROM STDIN`,
-      ...groups.map(({ given, no }) => {
-        const sets = [
-          ...given.map((c) => quoteIdent(rows.columns[c] as string)),
-          ...keyed.filter((c) => given.includes(c)).map((c) => quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)),
-        ].map((col) => `${col} = u.${col}`);
-        return `UPDATE ${this.table} AS t SET ${[...sets, ...shared].join(', ')} FROM ${temp} AS u WHERE u."_grp" = ${no} AND t."id" = u."id"`;
-      }),
-    ];
+    const apply = groups.map((given, no) => {
+      const sets = [
+        ...given.map((c) => quoteIdent(rows.columns[c] as string)),
+        ...keyed.filter((c) => given.includes(c)).map((c) => quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)),
+      ].map((col) => `${col} = u.${col}`);
+      return `UPDATE ${this.table} AS t SET ${[...sets, ...shared].join(', ')} FROM ${temp} AS u WHERE u."_grp" = ${no} AND t."id" = u."id"`;
+    });
     const withGroups: RecordRows = { ...rows, columns: ['_grp', ...rows.columns], values: [group, ...rows.values], shared: {} };
-    return { sql, data: copyLines(withGroups, [], keyed.map((c) => c + 1)) };
-  }
-
-  /**
-   * One UPDATE … FROM unnest() per set of given columns instead of one statement per row. Updates
-   * of a record already updated earlier in the batch start a new round, so the last one wins, as
-   * when the rows are applied one by one.
-   */
-  async update(client: Queryable, rows: RecordRows): Promise<void> {
-    let round = new Map<string, number[]>();
-    let ids = new Set<string>();
-    const flush = async (): Promise<void> => {
-      for (const [mask, group] of round) await this.updateGroup(client, rows, givenColumns(mask, rows.columns.length), group);
-      round = new Map();
-      ids = new Set();
+    return {
+      create: `CREATE TEMP TABLE IF NOT EXISTS ${temp} ("id" BIGINT, ${defs}) ON COMMIT DELETE ROWS`,
+      copy: `COPY ${temp} (${['id', ...names].map(quoteIdent).join(', ')}) FROM STDIN`,
+      apply,
+      data: copyLines(withGroups, [], keyed.map((c) => c + 1)),
     };
-    for (let r = 0; r < rows.ids.length; r++) {
-      const id = rows.ids[r] as string;
-      if (ids.has(id)) await flush();
-      ids.add(id);
-      const mask = givenMask(rows, r);
-      const group = round.get(mask);
-      if (group) group.push(r);
-      else round.set(mask, [r]);
-    }
-    await flush();
   }
 
-  private async updateGroup(client: Queryable, rows: RecordRows, given: readonly number[], group: readonly number[]): Promise<void> {
-    const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys).filter((c) => given.includes(c));
-    const cellsOf = (c: number): unknown[] => group.map((r) => cell(rows, c, r) ?? null);
-    const arrays: unknown[] = [group.map((r) => rows.ids[r]), ...given.map(cellsOf), ...keyed.map((c) => group.map((r) => keyValue(cell(rows, c, r))))];
-    const casts = [
-      '$1::bigint[]',
-      ...given.map((c, i) => `$${i + 2}::${this.typeOf(rows.columns[c] as string).toLowerCase()}[]`),
-      ...keyed.map((_, k) => `$${given.length + k + 2}::text[]`),
-    ];
-    const names = ['id', ...given.map((_, i) => `c${i}`), ...keyed.map((_, k) => `k${k}`)];
-    const sets = [
-      ...given.map((c, i) => `${quoteIdent(rows.columns[c] as string)} = v.c${i}`),
-      ...keyed.map((c, k) => `${quoteIdent(this.keyOf.get(rows.columns[c] as string) as string)} = v.k${k}`),
-    ];
-    for (const [name, value] of Object.entries(rows.shared)) {
-      arrays.push(value);
-      sets.push(`${quoteIdent(name)} = $${arrays.length}::${this.typeOf(name).toLowerCase()}`);
-    }
-    await client.query(`UPDATE ${this.table} AS t SET ${sets.join(', ')} FROM unnest(${casts.join(', ')}) AS v(${names.join(', ')}) WHERE t."id" = v.id`, arrays);
+  /** A batch's updates (updatesOf) on the batch's transaction, a round trip per statement. */
+  async update(client: pg.PoolClient, rows: RecordRows): Promise<void> {
+    const updates = this.updatesOf(rows);
+    if (!updates) return;
+    await client.query(updates.create);
+    await pipeline(Readable.from(updates.data), client.query(copyFrom(updates.copy)));
+    for (const sql of updates.apply) await client.query(sql);
   }
 
   async find(db: Queryable, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
