@@ -557,7 +557,10 @@ describe.each(backends)('$name', (backend) => {
     await a.commitBatch(batch);
     const lines = Buffer.alloc(1536 * 1024, 'x\n');
     const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
-    const updates = recordRows(batch.records.map((r, k) => ({ id: r.id, values: k === 2 ? { Score: 7 } : { Last_Name: `Big ${k}`, Email: `BIG${k}@example.com` } })), later);
+    const updates = recordRows(
+      batch.records.map((r, k): PlainRecord => ({ id: r.id, values: k === 2 ? { Score: 7 } : { Last_Name: `Big ${k}`, Email: `BIG${k}@example.com` } })),
+      later,
+    );
     const at = batch.progress.resultBytes;
     await a.commitBatch({
       ...batch, inserts: recordRows([]), updates, resultLines: lines, continues: at,

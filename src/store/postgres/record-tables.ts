@@ -28,6 +28,11 @@ function literal(v: CellValue, type: ColumnType): string {
   return `${pg.escapeLiteral(v)}::${type}`;
 }
 
+/** Runs a `COPY … FROM STDIN` with its data on the client's transaction. */
+async function copyIn(client: pg.PoolClient, sql: string, data: readonly Buffer[]): Promise<void> {
+  await pipeline(Readable.from(data), client.query(copyFrom(sql)));
+}
+
 const statementNames = new Map<string, string>();
 /** A name for a prepared statement of `text`: the same on every connection, another for each text. */
 function statementName(text: string): string {
@@ -83,7 +88,7 @@ export class PgRecordTable {
    */
   async insert(client: pg.PoolClient, rows: RecordRows): Promise<void> {
     const copy = this.copyOf(rows);
-    if (copy) await pipeline(Readable.from(copy.data), client.query(copyFrom(copy.sql)));
+    if (copy) await copyIn(client, copy.sql, copy.data);
   }
 
   /** The COPY statement that inserts `rows` and its data (copy-text.ts); null for no rows. */
@@ -154,7 +159,7 @@ export class PgRecordTable {
     const updates = this.updatesOf(rows);
     if (!updates) return;
     await client.query(updates.create);
-    await pipeline(Readable.from(updates.data), client.query(copyFrom(updates.copy)));
+    await copyIn(client, updates.copy, updates.data);
     for (const sql of updates.apply) await client.query(sql);
   }
 
