@@ -139,9 +139,9 @@ export class PgJobQueue {
         const updates = records.updatesOf(b.updates);
         const copy = records.copyOf(b.inserts);
         try {
+          const writes = [...(updates ? [updates.create, updates.copy, ...updates.apply] : []), ...(copy ? [copy.sql] : [])];
           const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
-          const updating = updates ? [updates.create, updates.copy, ...updates.apply] : [];
-          await runOneTrip(this.pool, batchText(b, version, records.table, updating, copy?.sql ?? null), copies);
+          await runOneTrip(this.pool, batchText(b, version, records.table, writes), copies);
           return;
         } catch (e) {
           // The schema moved since the table was cached: the batch again, with the table as it is now.
@@ -227,17 +227,17 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string): Pro
 }
 
 /**
- * A batch's commit as one query, to send with the data of its COPYs (`updates`' first, then the
- * inserts' `copy`): BEGIN; when it writes records, the table's lock, under which the server checks
- * that the schema of `version` the statements were built for is current (bw_schema_is: BW003),
- * since a field added meanwhile, as its column, waits for that lock; the updates (before the
- * inserts: a unique value an update frees may be taken by an insert of the same batch); the
- * inserts' COPY; the statement of checkpointBatch, whose outcome the server checks too
+ * A batch's commit as one query, to send with the data of the COPYs among `writes`: BEGIN; when it
+ * writes records, the table's lock, under which the server checks that the schema of `version` the
+ * statements were built for is current (bw_schema_is: BW003), since a field added meanwhile, as its
+ * column, waits for that lock; `writes` (the updates before the inserts' COPY: a unique value an
+ * update frees may be taken by an insert of the same batch); the statement of checkpointBatch,
+ * whose outcome the server checks too
  * (bw_batch_checked: BW001 for the lease, BW002 for the checkpoint); COMMIT. Any failure fails the
  * rest of the query. Values are literals: a simple query has no parameters, and it is planned each
  * time, which costs the server less than the round trips saved.
  */
-function batchText(b: BatchCommit, version: string, table: string, updates: readonly string[], copy: string | null): string {
+function batchText(b: BatchCommit, version: string, table: string, writes: readonly string[]): string {
   const p = b.progress;
   const job = pg.escapeLiteral(b.jobId);
   const idx = int(b.resourceIndex);
@@ -255,7 +255,6 @@ function batchText(b: BatchCommit, version: string, table: string, updates: read
       WHERE job_id = ${job} AND idx = ${idx}${b.continues === null ? '' : ` AND result_bytes = ${int(b.continues)}`} RETURNING 1
     )${first ? `, chunk AS (${chunk(first)})` : ''}
     SELECT bw_batch_checked((SELECT count(*) FROM lease), (SELECT count(*) FROM progress), ${b.continues !== null})`;
-  const writes = copy === null ? updates : [...updates, copy];
   const records = writes.length > 0 ? [`LOCK TABLE ${table} IN ROW EXCLUSIVE MODE`, `SELECT bw_schema_is(${pg.escapeLiteral(version)})`, ...writes] : [];
   return [BATCH_BEGIN, ...records, checkpoint, ...more.map(chunk), 'COMMIT'].join(';\n');
 }
