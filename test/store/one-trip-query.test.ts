@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { runOneTrip } from '../../src/store/postgres/one-trip-query.js';
+import { OneTripQuery, runOneTrip } from '../../src/store/postgres/one-trip-query.js';
 import { createTestDatabase, queryTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let db: TestDatabase;
@@ -73,4 +73,40 @@ it('rejects with the SQLSTATE a statement raises after the COPY, keeping none of
   const text = "BEGIN; COPY t (id, v) FROM STDIN; DO $$ BEGIN RAISE EXCEPTION 'no' USING ERRCODE = 'BW001'; END $$; COMMIT";
   await expect(runOneTrip(pool, text, lines('1\tone'))).rejects.toMatchObject({ code: 'BW001' });
   expect(await rows()).toEqual([]);
+});
+
+it('is sent only once its socket holds none of the COPY data, though the server answers earlier', async () => {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    // 64 MB of COPY data behind a statement that fails at once: the server answers as soon as it
+    // reads that statement, and discards the data after, as it arrives.
+    const piece = Buffer.alloc(64 * 1024, 0x78);
+    const query = new OneTripQuery('SELECT 1 / 0; COPY t (id, v) FROM STDIN', [Array.from({ length: 1024 }, () => piece)]);
+    const socket = (client as unknown as { connection: { stream: { writableLength: number } } }).connection.stream;
+    void client.query(query as unknown as pg.QueryConfig);
+    await expect(query.done).rejects.toMatchObject({ code: '22012' });
+    const pendingAtAnswer = socket.writableLength;
+    await query.sent();
+    expect(socket.writableLength).toBe(0);
+    // What sent() is for: answered, the query's data was still on its way out.
+    expect(pendingAtAnswer).toBeGreaterThan(0);
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await client.end();
+  }
+});
+
+it('is sent at once when it carries no COPY data, or was never submitted', async () => {
+  await expect(new OneTripQuery('SELECT 1').sent()).resolves.toBeUndefined();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const query = new OneTripQuery('SELECT 1');
+    void client.query(query as unknown as pg.QueryConfig);
+    await query.done;
+    await expect(query.sent()).resolves.toBeUndefined();
+  } finally {
+    await client.end();
+  }
 });

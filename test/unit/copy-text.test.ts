@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellValue } from '../../src/domain/coercion.js';
 import { foldKey } from '../../src/domain/metadata.js';
 import type { RecordRows } from '../../src/ports/store.js';
+import { CopyPieces, PIECE_BYTES } from '../../src/store/postgres/copy-pieces.js';
 import { copyLines } from '../../src/store/postgres/copy-text.js';
 
 /** COPY's text format as its docs say it, one string per line: what the bytes must equal. */
@@ -67,7 +68,61 @@ describe('copyLines', () => {
     expect(decoded(pieces)).toBe(asUtf8(expected(rows, ['shared'], [0])));
   });
 
-  it('writes nothing for no rows', () => {
+  it('writes nothing for no rows, and takes no buffer for them', () => {
     expect(copyLines(batch([]), ['x'], [])).toEqual([]);
+    let taken = 0;
+    expect(copyLines(batch([]), ['x'], [], (least) => (taken++, Buffer.alloc(least)))).toEqual([]);
+    expect(taken).toBe(0);
+  });
+
+  it('writes into the buffers of the source it is given, each piece a view of one', () => {
+    const rows = batch(Array.from({ length: 3000 }, (_, r) => [`row ${r}`, 'x'.repeat(40)]));
+    const given: Buffer[] = [];
+    const pieces = copyLines(rows, [], [], (least) => {
+      const b = Buffer.alloc(Math.max(PIECE_BYTES, least));
+      given.push(b);
+      return b;
+    });
+    expect(pieces.map((p) => p.buffer)).toEqual(given.map((b) => b.buffer));
+    expect(decoded(pieces)).toBe(expected(rows, [], []));
+  });
+});
+
+describe('CopyPieces', () => {
+  it('lends a piece again once it is given back, through any view of it', () => {
+    const pool = new CopyPieces();
+    const a = pool.take(10);
+    expect(a.length).toBe(PIECE_BYTES);
+    pool.giveBack([a.subarray(0, 3)]);
+    expect(pool.take(100).buffer).toBe(a.buffer);
+    // Lent again: a second piece now is another buffer.
+    expect(pool.take(100).buffer).not.toBe(a.buffer);
+  });
+
+  it('takes back only what it lent, each once, and keeps at most `keep` idle pieces', () => {
+    const pool = new CopyPieces(2);
+    const mine = [pool.take(1), pool.take(1), pool.take(1)];
+    const big = pool.take(PIECE_BYTES + 1);
+    expect(big.length).toBe(PIECE_BYTES + 1);
+    // A foreign buffer, one too large to keep, and one piece given back twice.
+    pool.giveBack([Buffer.alloc(PIECE_BYTES), big, mine[0] as Buffer, mine[0] as Buffer]);
+    const again = [pool.take(1), pool.take(1)];
+    expect(again[0]?.buffer).toBe(mine[0]?.buffer);
+    expect(again[1]?.buffer).not.toBe(mine[0]?.buffer);
+    pool.giveBack([...mine, ...again]);
+    const kept = new Set([pool.take(1).buffer, pool.take(1).buffer, pool.take(1).buffer]);
+    expect([...kept].filter((b) => [...mine, ...again].some((p) => p.buffer === b))).toHaveLength(2);
+  });
+
+  it('gives copyLines buffers that the next batch writes again after they come back', () => {
+    const pool = new CopyPieces();
+    const first = batch(Array.from({ length: 2000 }, (_, r) => [`first ${r}`, 'ä'.repeat(30)]));
+    const second = batch(Array.from({ length: 2000 }, (_, r) => [`second ${r}`, 'ö'.repeat(20)]));
+    const a = copyLines(first, [], [0], pool.take);
+    expect(decoded(a)).toBe(expected(first, [], [0]));
+    pool.giveBack(a);
+    const b = copyLines(second, [], [0], pool.take);
+    expect(b.map((p) => p.buffer)).toEqual(expect.arrayContaining(a.map((p) => p.buffer)));
+    expect(decoded(b)).toBe(expected(second, [], [0]));
   });
 });

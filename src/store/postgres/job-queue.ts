@@ -4,6 +4,7 @@ import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCo
 import { jobFromRows } from '../job-rows.js';
 import { resultParts, resultPieces, type ResultChunk } from '../result-chunks.js';
 import { copyOut } from './copy-binary.js';
+import { CopyPieces } from './copy-pieces.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { runOneTrip } from './one-trip-query.js';
@@ -38,6 +39,9 @@ const str = (v: unknown): string => String(v);
  * commit nothing more, and a claimer never sees a row whose batch is being committed.
  */
 export class PgJobQueue {
+  /** Buffers of the batches' COPY data, used again by the next batch once runOneTrip has sent them. */
+  private readonly pieces = new CopyPieces();
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly catalog: PgModuleCatalog,
@@ -136,16 +140,19 @@ export class PgJobQueue {
       }
       for (let attempt = 1; ; attempt++) {
         const { table: records, version } = await this.catalog.recordTableOfVersion(b.moduleId, attempt > 1);
-        const updates = records.updatesOf(b.updates);
-        const copy = records.copyOf(b.inserts);
+        const updates = records.updatesOf(b.updates, this.pieces.take);
+        const copy = records.copyOf(b.inserts, this.pieces.take);
+        const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
         try {
           const writes = [...(updates ? [updates.create, updates.copy, ...updates.apply] : []), ...(copy ? [copy.sql] : [])];
-          const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
           await runOneTrip(this.pool, batchText(b, version, records.table, writes), copies);
           return;
         } catch (e) {
           // The schema moved since the table was cached: the batch again, with the table as it is now.
           if (codeOf(e) !== 'BW003' || attempt === 3) throw e;
+        } finally {
+          // Sent or failed, runOneTrip has settled: no socket holds the data any more.
+          this.pieces.giveBack(copies.flat());
         }
       }
     } catch (e) {

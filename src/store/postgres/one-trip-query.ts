@@ -7,7 +7,7 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
 /** What pg's Client hands a submittable: the connection, whose socket it may write to. */
 interface Connection {
   query(text: string): void;
-  readonly stream: { write(b: Uint8Array): boolean; cork(): void; uncork(): void };
+  readonly stream: { write(b: Uint8Array, done?: () => void): boolean; cork(): void; uncork(): void };
 }
 
 /** An error as pg's Client reports a server's ErrorResponse: its SQLSTATE in `code`. */
@@ -27,6 +27,8 @@ export type ServerError = Error & { code?: string };
 export class OneTripQuery {
   readonly done: Promise<void>;
   private settle!: (e?: ServerError) => void;
+  /** Set once `submit` has written COPY data: see `sent`. */
+  private written: Promise<void> | null = null;
 
   constructor(
     readonly text: string,
@@ -38,13 +40,24 @@ export class OneTripQuery {
     });
   }
 
+  /**
+   * Resolves once the connection's socket holds none of the COPY data: written to the kernel, or
+   * dropped with a socket that failed. The query may be answered before that (a statement ahead of
+   * a COPY fails as soon as the server reads it, while the data is still being written); the data's
+   * buffers may be used again only after this (copy-pieces.ts).
+   */
+  sent(): Promise<void> {
+    return this.written ?? Promise.resolve();
+  }
+
   submit(connection: Connection): void {
     // Corked: the query, each piece and its 5-byte header go to the socket in one writev rather than
     // a write each (pg sets TCP_NODELAY, so each write was a system call and a segment of its own).
     connection.stream.cork();
     try {
       connection.query(this.text);
-      for (const data of this.copies) {
+      const last = this.copies.length - 1;
+      this.copies.forEach((data, i) => {
         for (const piece of data) {
           const head = Buffer.allocUnsafe(5);
           head[0] = COPY_DATA;
@@ -52,8 +65,11 @@ export class OneTripQuery {
           connection.stream.write(head);
           connection.stream.write(piece);
         }
-        connection.stream.write(COPY_DONE);
-      }
+        // A socket writes in order: its last write is called back once all before it are out, or
+        // with an error once it is destroyed (every write still pending is called back then).
+        if (i < last) connection.stream.write(COPY_DONE);
+        else this.written = new Promise((resolve) => connection.stream.write(COPY_DONE, () => resolve()));
+      });
     } finally {
       connection.stream.uncork();
     }
@@ -85,12 +101,17 @@ export class OneTripQuery {
  * Runs a query that holds a whole transaction, COMMIT included (BEGIN first), or one statement in
  * a transaction of its own, as withTransaction runs its function (retryingTransaction). Rejects
  * with the server's error; after a failed COMMIT (or statement) there is no transaction left, and
- * the ROLLBACK that follows only draws a warning.
+ * the ROLLBACK that follows only draws a warning. Settles only once no socket holds the COPY
+ * data any more (OneTripQuery.sent): its buffers are the caller's again.
  */
 export function runOneTrip(pool: pg.Pool, text: string, copies: readonly (readonly Uint8Array[])[] = []): Promise<void> {
   return retryingTransaction(pool, async (client) => {
     const query = new OneTripQuery(text, copies);
     void client.query(query as unknown as pg.QueryConfig);
-    await query.done;
+    try {
+      await query.done;
+    } finally {
+      await query.sent();
+    }
   });
 }

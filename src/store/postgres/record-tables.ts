@@ -8,6 +8,7 @@ import { foldKey, type FieldDef, type ModuleDef } from '../../domain/metadata.js
 import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../ports/store.js';
 import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
+import { freshPieces, type PieceSource } from './copy-pieces.js';
 import { copyLines } from './copy-text.js';
 import { criteriaSql } from './record-criteria.js';
 import {
@@ -91,13 +92,13 @@ export class PgRecordTable {
     if (copy) await copyIn(client, copy.sql, copy.data);
   }
 
-  /** The COPY statement that inserts `rows` and its data (copy-text.ts); null for no rows. */
-  copyOf(rows: RecordRows): { readonly sql: string; readonly data: readonly Buffer[] } | null {
+  /** The COPY statement that inserts `rows` and its data (copy-text.ts, in buffers of `pieces`); null for no rows. */
+  copyOf(rows: RecordRows, pieces: PieceSource = freshPieces): { readonly sql: string; readonly data: readonly Buffer[] } | null {
     if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-    return { sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed) };
+    return { sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed, pieces) };
   }
 
   /**
@@ -106,9 +107,10 @@ export class PgRecordTable {
    * columns writes them into the records, in order: a record updated again in the batch starts a
    * new round, so the last write wins. Sent in one trip with the rest of the batch (job-queue.ts),
    * or a round trip each (`update`). Values as COPY text cost a fraction of arrays as parameters,
-   * which pg builds as escaped strings and PostgreSQL parses again. null for no rows.
+   * which pg builds as escaped strings and PostgreSQL parses again. The data is in buffers of
+   * `pieces`. null for no rows.
    */
-  updatesOf(rows: RecordRows): RecordUpdates | null {
+  updatesOf(rows: RecordRows, pieces: PieceSource = freshPieces): RecordUpdates | null {
     if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, rows.keptKeys);
     /** The columns each group of rows gives; a row's group is its set of columns in its round. */
@@ -150,7 +152,7 @@ export class PgRecordTable {
       create: `CREATE TEMP TABLE IF NOT EXISTS ${temp} ("id" BIGINT, ${defs}) ON COMMIT DELETE ROWS`,
       copy: `COPY ${temp} (${['id', ...names].map(quoteIdent).join(', ')}) FROM STDIN`,
       apply,
-      data: copyLines(withGroups, [], keyed.map((c) => c + 1)),
+      data: copyLines(withGroups, [], keyed.map((c) => c + 1), pieces),
     };
   }
 
