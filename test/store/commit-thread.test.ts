@@ -6,7 +6,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
-import { LeaseLostError, UniqueConflictError, type ResultPart, type Store } from '../../src/ports/store.js';
+import { LeaseLostError, UniqueConflictError, type BatchCommit, type ResultPart, type Store } from '../../src/ports/store.js';
 import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -110,6 +110,36 @@ describe.each(backends)('commit thread on %s', (_name, open) => {
     await expect(committing.commitBatch(again)).rejects.toBeInstanceOf(UniqueConflictError);
     await expect(committing.commitBatch({ ...again, inserts: recordRows([]), workerId: 'worker-b' })).rejects.toBeInstanceOf(LeaseLostError);
     expect(await other.countRecords(org.moduleId)).toBe(2);
+  });
+
+  // A job sends a batch while the one before it is in flight (two at most): the thread keeps them in order.
+  it('commits a batch sent while the one before it is in flight after that one, and fails it when that one fails', async () => {
+    const [jobId] = (await committing.allocateIds(1)) as [string];
+    await committing.createJob(aJob(org, jobId));
+    await committing.claimJob('worker-a', 60_000, new Date());
+    /** Batch `no` of a job whose batches are 3 rows and 100 result bytes a row, continuing from the one before. */
+    const nth = async (no: number, tag: string): Promise<BatchCommit> => {
+      const b = await aBatch(committing, org, jobId, 'worker-a', 3);
+      const records = b.records.map((r) => ({ ...r, values: { ...r.values, Email: `${tag}-${String(r.values.Email)}` } }));
+      const counts = { added: 3 * no, updated: 0, skipped: 0 };
+      return { ...b, inserts: recordRows(records), continues: 300 * (no - 1), progress: { ...b.progress, counts, rowsDone: 3 * no, resultBytes: 300 * no } };
+    };
+    const [first, second] = [await nth(1, 'a'), await nth(2, 'b')];
+    await Promise.all([committing.commitBatch(first), committing.commitBatch(second)]);
+    expect(await other.countRecords(org.moduleId)).toBe(6);
+    expect((await other.getJob(org.orgId, jobId))?.resources[0]?.progress).toEqual(second.progress);
+
+    // The third takes values the first holds; the fourth, sent with it, continues from it.
+    const [third, fourth] = [await nth(3, 'a'), await nth(4, 'c')];
+    const outcomes = await Promise.allSettled([committing.commitBatch(third), committing.commitBatch(fourth)]);
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.any(UniqueConflictError) });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected' });
+    expect(await other.countRecords(org.moduleId)).toBe(6);
+    expect((await other.getJob(org.orgId, jobId))?.resources[0]?.progress).toEqual(second.progress);
+    // Redone from the checkpoint, in flight together again.
+    const [redo, after] = [await nth(3, 'd'), await nth(4, 'e')];
+    await Promise.all([committing.commitBatch(redo), committing.commitBatch(after)]);
+    expect(await other.countRecords(org.moduleId)).toBe(12);
   });
 });
 
