@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellValue } from '../../src/domain/coercion.js';
 import { foldKey } from '../../src/domain/metadata.js';
 import type { RecordRows } from '../../src/ports/store.js';
-import { CopyPieces, PIECE_BYTES } from '../../src/store/postgres/copy-pieces.js';
+import { CopyPieces, COPY_PIECE_BYTES } from '../../src/store/postgres/copy-pieces.js';
 import { copyLines } from '../../src/store/postgres/copy-text.js';
 
 /** COPY's text format as its docs say it, one string per line: what the bytes must equal. */
@@ -79,7 +79,7 @@ describe('copyLines', () => {
     const rows = batch(Array.from({ length: 3000 }, (_, r) => [`row ${r}`, 'x'.repeat(40)]));
     const given: Buffer[] = [];
     const pieces = copyLines(rows, [], [], (least) => {
-      const b = Buffer.alloc(Math.max(PIECE_BYTES, least));
+      const b = Buffer.alloc(Math.max(COPY_PIECE_BYTES, least));
       given.push(b);
       return b;
     });
@@ -92,7 +92,7 @@ describe('CopyPieces', () => {
   it('lends a piece again once it is given back, through any view of it', () => {
     const pool = new CopyPieces();
     const a = pool.take(10);
-    expect(a.length).toBe(PIECE_BYTES);
+    expect(a.length).toBe(COPY_PIECE_BYTES);
     pool.giveBack([a.subarray(0, 3)]);
     expect(pool.take(100).buffer).toBe(a.buffer);
     // Lent again: a second piece now is another buffer.
@@ -102,10 +102,10 @@ describe('CopyPieces', () => {
   it('takes back only what it lent, each once, and keeps at most `keep` idle pieces', () => {
     const pool = new CopyPieces(2);
     const mine = [pool.take(1), pool.take(1), pool.take(1)];
-    const big = pool.take(PIECE_BYTES + 1);
-    expect(big.length).toBe(PIECE_BYTES + 1);
+    const big = pool.take(COPY_PIECE_BYTES + 1);
+    expect(big.length).toBe(COPY_PIECE_BYTES + 1);
     // A foreign buffer, one too large to keep, and one piece given back twice.
-    pool.giveBack([Buffer.alloc(PIECE_BYTES), big, mine[0] as Buffer, mine[0] as Buffer]);
+    pool.giveBack([Buffer.alloc(COPY_PIECE_BYTES), big, mine[0] as Buffer, mine[0] as Buffer]);
     const again = [pool.take(1), pool.take(1)];
     expect(again[0]?.buffer).toBe(mine[0]?.buffer);
     expect(again[1]?.buffer).not.toBe(mine[0]?.buffer);

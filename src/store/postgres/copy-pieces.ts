@@ -1,11 +1,11 @@
 /** Bytes a piece of COPY data holds: small buffers streamed one after another. */
-export const PIECE_BYTES = 64 * 1024;
+export const COPY_PIECE_BYTES = 64 * 1024;
 
 /** Where copy-text.ts gets a buffer for at least `least` bytes of COPY data. */
 export type PieceSource = (least: number) => Buffer;
 
 /** A new buffer each time: for data whose buffers nobody gives back. */
-export const freshPieces: PieceSource = (least) => Buffer.allocUnsafe(Math.max(PIECE_BYTES, least));
+export const freshPieces: PieceSource = (least) => Buffer.allocUnsafe(Math.max(COPY_PIECE_BYTES, least));
 
 /**
  * Buffers for COPY data, used again from one batch to the next. A new 64 KB buffer is memory
@@ -18,7 +18,10 @@ export const freshPieces: PieceSource = (least) => Buffer.allocUnsafe(Math.max(P
  */
 export class CopyPieces {
   private readonly free: Buffer[] = [];
-  /** The pieces out on loan: only those come back, and each once. Weak: one never given back (its batch failed before it was sent) is only garbage. */
+  /**
+   * The pieces out on loan: only those come back, and each once. Weak: a piece never given back
+   * (its batch failed before it was sent) is only garbage.
+   */
   private readonly lent = new WeakSet<ArrayBufferLike>();
 
   /** @param keep the most idle pieces held (a 2,000-row batch takes ~10) */
@@ -26,8 +29,8 @@ export class CopyPieces {
 
   readonly take: PieceSource = (least) => {
     // A record longer than a piece gets a buffer of its own, not kept.
-    if (least > PIECE_BYTES) return Buffer.allocUnsafe(least);
-    const piece = this.free.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+    if (least > COPY_PIECE_BYTES) return Buffer.allocUnsafe(least);
+    const piece = this.free.pop() ?? Buffer.allocUnsafeSlow(COPY_PIECE_BYTES);
     this.lent.add(piece.buffer);
     return piece;
   };
@@ -36,7 +39,7 @@ export class CopyPieces {
   giveBack(pieces: Iterable<Uint8Array>): void {
     for (const p of pieces) {
       if (!this.lent.delete(p.buffer)) continue;
-      if (this.free.length < this.keep) this.free.push(Buffer.from(p.buffer, 0, PIECE_BYTES));
+      if (this.free.length < this.keep) this.free.push(Buffer.from(p.buffer, 0, COPY_PIECE_BYTES));
     }
   }
 }
