@@ -97,6 +97,22 @@ it('is sent only once its socket holds none of the COPY data, though the server 
   }
 });
 
+it('is sent, and fails, when its connection dies with the COPY data still on its way out', async () => {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  client.on('error', () => undefined);
+  const piece = Buffer.alloc(64 * 1024, 0x78);
+  const query = new OneTripQuery('SELECT pg_sleep(10); COPY t (id, v) FROM STDIN', [Array.from({ length: 1024 }, () => piece)]);
+  void client.query(query as unknown as pg.QueryConfig);
+  const socket = (client as unknown as { connection: { stream: { writableLength: number; destroy(): void } } }).connection.stream;
+  expect(socket.writableLength).toBeGreaterThan(0);
+  socket.destroy();
+  await expect(query.done).rejects.toThrow();
+  // Not left waiting for writes that will never happen: the buffers are free again.
+  await query.sent();
+  await client.end().catch(() => undefined);
+});
+
 it('is sent at once when it carries no COPY data, or was never submitted', async () => {
   await expect(new OneTripQuery('SELECT 1').sent()).resolves.toBeUndefined();
   const client = new pg.Client({ connectionString: db.url });
