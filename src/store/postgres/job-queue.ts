@@ -239,10 +239,10 @@ async function holdLease(c: pg.PoolClient, jobId: string, workerId: string): Pro
  * statements were built for is current (bw_schema_is: BW003), since a field added meanwhile, as its
  * column, waits for that lock; `writes` (the updates before the inserts' COPY: a unique value an
  * update frees may be taken by an insert of the same batch); the statement of checkpointBatch,
- * whose outcome the server checks too
- * (bw_batch_checked: BW001 for the lease, BW002 for the checkpoint); COMMIT. Any failure fails the
- * rest of the query. Values are literals: a simple query has no parameters, and it is planned each
- * time, which costs the server less than the round trips saved.
+ * whose outcome the server checks too (bw_batch_checked: BW001 for the lease, BW002 for the
+ * checkpoint); COMMIT. Any failure fails the rest of the query. Values are literals: a simple query
+ * has no parameters, and it is planned each time, which costs the server less than the round trips
+ * saved.
  */
 function batchText(b: BatchCommit, version: string, table: string, writes: readonly string[]): string {
   const p = b.progress;
