@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { BlobTooLargeError, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
 import { binaryCopyOfPieces } from '../../store/postgres/copy-binary.js';
 import { runOneTrip } from '../../store/postgres/one-trip-query.js';
-import { withTransaction } from '../../store/postgres/pg-pool.js';
+import { BEGIN_UNFLUSHED, withTransaction } from '../../store/postgres/pg-pool.js';
 import { PgBlobReader, PIECE_BYTES } from './pg-blob-reader.js';
 
 /** Pieces sent by one COPY (~1 MB): few statements per upload, bounded memory per write. */
@@ -23,7 +23,7 @@ const TEMP_PREFIX = 'tmp/';
  * flushes the WAL up to its own record, so every piece's with it (measured: the first write of the
  * bench's 21.5 MB zip 12–16% faster here, a flush less per MB on any disk).
  */
-const COPY_PIECES = 'BEGIN; SET LOCAL synchronous_commit = off; COPY blob_pieces (generation, pos, data) FROM STDIN (FORMAT binary); COMMIT';
+const COPY_PIECES = `${BEGIN_UNFLUSHED}; COPY blob_pieces (generation, pos, data) FROM STDIN (FORMAT binary); COMMIT`;
 
 /**
  * Blobs in PostgreSQL itself (docs/architecture.md "Blobs"), so that every node that reaches the

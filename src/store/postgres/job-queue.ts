@@ -8,7 +8,7 @@ import { CopyPieces } from './copy-pieces.js';
 import type { PgModuleCatalog } from './module-catalog.js';
 import { insertCallback } from './pg-callback-queue.js';
 import { runOneTrip } from './one-trip-query.js';
-import { withTransaction, type Queryable } from './pg-pool.js';
+import { BEGIN_UNFLUSHED, withTransaction, type Queryable } from './pg-pool.js';
 import type { PgRecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
@@ -19,7 +19,7 @@ type Row = Record<string, unknown>;
  * synchronous=NORMAL). The job's end still waits for its flush. Unique values are checked at
  * commit, when the whole batch is applied (record-columns.ts).
  */
-const BATCH_BEGIN = 'BEGIN; SET LOCAL synchronous_commit = off; SET CONSTRAINTS ALL DEFERRED';
+const BATCH_BEGIN = `${BEGIN_UNFLUSHED}; SET CONSTRAINTS ALL DEFERRED`;
 /**
  * Result bytes a batch's one query carries at most, as hex in its text: a batch's deflated lines
  * are ~11 KB; the lines an earlier version kept in a file, adopted in one commit, may be tens of MB.

@@ -53,6 +53,13 @@ export async function retryingTransaction<T>(pool: pg.Pool, attempt: (client: pg
 }
 
 /**
+ * BEGIN for a transaction whose COMMIT does not wait for its WAL to reach the disk. Fit only where
+ * a synchronous commit after it makes it durable anyway (flushing a commit's WAL flushes all that
+ * came before it), or where losing it to a crash of the machine costs only work that is redone.
+ */
+export const BEGIN_UNFLUSHED = 'BEGIN; SET LOCAL synchronous_commit = off';
+
+/**
  * Runs `fn` in one transaction on one connection; rolls back on any throw. `begin` may add
  * statements without parameters after BEGIN (SET LOCAL …): they travel in the same round trip.
  */
