@@ -112,6 +112,9 @@ export class JobRunner {
         progress = await this.runResource(job, i, { org, modules, encoding: claimed.requestedEncoding ?? file.encoding, file }, workerId, stopping);
       } catch (e) {
         if (e instanceof LeaseLostError || e instanceof JobPaused) throw e;
+        // A store that could not be reached (a connection lost, a server restarting) is no fault of
+        // the file: the worker runs the job again later, from its checkpoint.
+        if (store.isUnavailable(e)) throw e;
         return this.fail(job, i, org, workerId, e instanceof Error ? e.message : String(e));
       }
       job = withProgress(job, i, progress);
@@ -131,6 +134,7 @@ export class JobRunner {
           })),
         );
       } catch (e) {
+        if (store.isUnavailable(e)) throw e;
         // A job that cannot finish must end, not go back to the queue to fail again at once.
         return this.fail(job, i, org, workerId, `the result file could not be written: ${e instanceof Error ? e.message : String(e)}`);
       }

@@ -232,6 +232,18 @@ export interface RecordQuery {
   readonly sortOrder: 'asc' | 'desc';
 }
 
+/**
+ * The store could not be reached or could not answer for now: a connection lost, a server
+ * restarting, a commit thread that died. Nothing a job can do about it but run again later from
+ * its last checkpoint (a commit whose answer was lost either landed or not: the checkpoint says).
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** Thrown by commitBatch when the worker no longer holds the job's lease. */
 export class LeaseLostError extends Error {
   constructor(jobId: string) {
@@ -270,6 +282,12 @@ export interface Store {
    * says whether it still lives; processes of a PostgreSQL store may be anywhere.
    */
   readonly singleHost: boolean;
+  /**
+   * Whether an error this store, or the blob store on the same database, threw means it could not
+   * be reached for now (StoreUnavailableError, or the driver's own errors of that kind): a job
+   * that meets one runs again later, where an error of its file fails it.
+   */
+  isUnavailable(e: unknown): boolean;
   close(): Promise<void>;
   /**
    * A value that stays the same (===) while nothing has been written to the database since it was

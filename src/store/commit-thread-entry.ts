@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LeaseLostError, UniqueConflictError, type BatchCommit } from '../ports/store.js';
 import type { CommitReply, CommitRequest, CommitTarget } from './commit-thread.js';
 import { IdleCheckpoint } from './idle-checkpoint.js';
+import { isPgUnavailable } from './postgres/pg-errors.js';
+import { isSqliteUnavailable } from './sqlite/sqlite-errors.js';
 
 /** Entry of a commit thread: applies batch commits one after another, in the order they came. */
 const port = parentPort;
@@ -38,6 +40,8 @@ async function open(target: CommitTarget): Promise<Committer> {
 }
 
 const committer = open(workerData as CommitTarget);
+/** Which failures mean the database could not be reached for now: the job thread runs the job again later. */
+const unavailable = (workerData as CommitTarget).kind === 'postgres' ? isPgUnavailable : isSqliteUnavailable;
 // Awaited by each request, which answers with the failure; a thread with no request must not die of it.
 committer.catch(() => undefined);
 let last: Promise<void> = Promise.resolve();
@@ -73,6 +77,7 @@ async function handle(m: CommitRequest): Promise<void> {
     // The job id travels as the message: LeaseLostError is rebuilt with it on the other side.
     if (e instanceof LeaseLostError && 'batch' in m) reply = { id: m.id, ok: false, failure: 'leaseLost', message: m.batch.jobId };
     else if (e instanceof UniqueConflictError) reply = { id: m.id, ok: false, failure: 'uniqueConflict', message: e.detail };
+    else if (unavailable(e)) reply = { id: m.id, ok: false, failure: 'unavailable', message: String(e) };
     else reply = { id: m.id, ok: false, failure: 'other', message: String(e) };
   }
   port?.postMessage(reply);

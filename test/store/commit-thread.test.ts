@@ -6,7 +6,8 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
-import { LeaseLostError, UniqueConflictError, type BatchCommit, type ResultPart, type Store } from '../../src/ports/store.js';
+import type { Worker } from 'node:worker_threads';
+import { LeaseLostError, StoreUnavailableError, UniqueConflictError, type BatchCommit, type ResultPart, type Store } from '../../src/ports/store.js';
 import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -44,6 +45,14 @@ const backends: readonly [string, () => Promise<Pair>][] = [
     } };
   }],
 ];
+
+/** The commit thread's Worker under a store (private to the store and to its CommitThread). */
+function threadOf(store: Store): Worker {
+  const holder = store as unknown as { writer?: { thread: Worker | null }; committer?: { thread: Worker | null } };
+  const thread = (holder.writer ?? holder.committer)?.thread;
+  if (!thread) throw new Error('no commit thread running');
+  return thread;
+}
 
 let committing: Store;
 let other: Store;
@@ -140,6 +149,33 @@ describe.each(backends)('commit thread on %s', (_name, open) => {
     const [redo, after] = [await nth(3, 'd'), await nth(4, 'e')];
     await Promise.all([committing.commitBatch(redo), committing.commitBatch(after)]);
     expect(await other.countRecords(org.moduleId)).toBe(12);
+  });
+
+  // A thread that dies (out of memory, an uncaught error: a checked-out pg client's 'error' event
+  // did it once) must not leave commits unanswered, nor take later ones with it.
+  it('fails the commits a dying thread had as unavailable, and commits the next ones on a new thread', async () => {
+    const [jobId] = (await committing.allocateIds(1)) as [string];
+    await committing.createJob(aJob(org, jobId));
+    await committing.claimJob('worker-a', 60_000, new Date());
+    const batch = async (tag: string): Promise<BatchCommit> => {
+      const b = await aBatch(committing, org, jobId, 'worker-a', 2);
+      return { ...b, inserts: recordRows(b.records.map((r) => ({ ...r, values: { ...r.values, Email: `${tag}-${String(r.values.Email)}` } }))) };
+    };
+    await committing.commitBatch(await batch('a'));
+    // The thread dies while idle (the Worker is private: reached here only, to stop it)...
+    await threadOf(committing).terminate();
+    // ...and its successor, started by the next commit, dies before it answers.
+    const lost = committing.commitBatch(await batch('b'));
+    await threadOf(committing).terminate();
+    const error = await lost.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(committing.isUnavailable(error)).toBe(true);
+    expect(await other.countRecords(org.moduleId)).toBe(2);
+
+    // The job runs again from its checkpoint, its commits on a third thread.
+    await committing.commitBatch(await batch('c'));
+    await committing.commitBatch(await batch('d'));
+    expect(await other.countRecords(org.moduleId)).toBe(6);
   });
 });
 

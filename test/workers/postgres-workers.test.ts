@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawApi } from '../support/api-client.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, queryTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { apiOf, startServe, startWorker, type BulkwrightProcess, type Serve } from './bulkwright-processes.js';
 import { countLeads, createLeadsJob, expectRanOnce, fileOf, orgIds, waitForProgress } from './job-checks.js';
 
@@ -85,6 +85,34 @@ describe('two workers on one PostgreSQL', () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe('a worker whose PostgreSQL connections all end mid-job (as when the server restarts)', () => {
+  it('runs the job again from its checkpoint, in the same process, and it completes once', async () => {
+    const rows = 200_000;
+    const jobId = await createLeadsJob(api, rows);
+    const only = await worker('--lease-ms', '2000');
+    await waitForProgress(api, jobId, rows * 0.1, rows * 0.7);
+    // Every connection of every Bulkwright process, mid-batch: the job thread's, the commit
+    // thread's (before the fix, its checked-out client's 'error' event killed the thread, and the
+    // job waited forever for commits under a lease it kept renewing), the blob reader's (its
+    // error failed the job as if the file were unreadable), and the API processes' idle ones.
+    const [ended] = await queryTestDatabase<{ n: string }>(
+      database.url,
+      "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bulkwright'",
+    );
+    expect(Number(ended?.n)).toBeGreaterThan(0);
+    const atEnd = fileOf((await api.getJob(jobId)).json).total_count ?? 0;
+
+    await expectRanOnce(api, jobId, rows);
+    expect(await countLeads({ databaseUrl: database.url }, api.server.orgId)).toBe(rows);
+    const claims = only.claims();
+    expect(claims.length).toBeGreaterThanOrEqual(2);
+    expect(claims.every((c) => c.jobId === jobId)).toBe(true);
+    expect(claims[1]?.row).toBeGreaterThanOrEqual(atEnd);
+    expect(only.stderr).toMatch(new RegExp(`job ${jobId} stopped \\(failure 1; retried in \\d+ ms\\): StoreUnavailableError`));
+    expect(only.stderr).not.toMatch(/resource 0 failed/);
   });
 });
 

@@ -15,6 +15,11 @@ export function createPool(url: string): pg.Pool {
   // An idle client that loses its connection (server restart) emits here; without a listener the
   // process would crash. The next checkout opens a fresh connection.
   pool.on('error', () => undefined);
+  // A client checked out by pool.connect() emits it on the client itself: the pool listens only
+  // while the client is idle. Its queries fail with the error (pg fails every pending one first),
+  // which is all the caller needs; unheard, the event killed the thread that held the client (a
+  // commit thread whose connection PostgreSQL terminated mid-batch, and the job waited forever).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -29,6 +29,7 @@ import { FIRST_ORG_LOCK, migrate } from './migrations.js';
 import { PgCallbackQueue } from './pg-callback-queue.js';
 import { PgModuleCatalog } from './module-catalog.js';
 import { CommitThread } from '../commit-thread.js';
+import { isPgUnavailable } from './pg-errors.js';
 import { withTransaction } from './pg-pool.js';
 
 type Row = Record<string, unknown>;
@@ -41,6 +42,7 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
  */
 export class PostgresStore implements Store {
   readonly singleHost = false;
+  readonly isUnavailable = isPgUnavailable;
   private readonly callbacks: PgCallbackQueue;
   /** Per job, the last commit sent, settled either way: the next one starts after it. */
   private readonly commitsOfJob = new Map<string, Promise<void>>();

@@ -35,6 +35,7 @@ import { SqliteCallbackQueue } from './sqlite-callback-queue.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
 import { SqliteConnection } from './sqlite-connection.js';
+import { isSqliteUnavailable } from './sqlite-errors.js';
 
 type Row = Record<string, unknown>;
 /** A `PRAGMA wal_checkpoint` row: whether it was blocked, the WAL's frames, and those copied. */
@@ -46,6 +47,7 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
 /** The embedded default store: one SQLite file in WAL mode (better-sqlite3, synchronous calls). */
 export class SqliteStore implements Store {
   readonly singleHost = true;
+  readonly isUnavailable = isSqliteUnavailable;
   private readonly c: SqliteConnection;
   private readonly accounts: SqliteAccounts;
   private readonly catalog: SqliteCatalog;
