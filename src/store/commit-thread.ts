@@ -74,16 +74,16 @@ export class CommitThread {
     this.closed = true;
     if (!thread) return;
     try {
-      await this.request((id) => ({ id, close: true }), thread);
+      await this.request((id) => ({ id, close: true }));
     } finally {
       this.thread = null;
       await thread.terminate();
     }
   }
 
-  private request(make: (id: number) => CommitRequest, thread: Worker | null = this.thread): Promise<number | null> {
-    if (this.closed && thread === null) return Promise.reject(new Error('the commit thread is closed'));
-    const to = thread ?? (this.thread = this.start());
+  private request(make: (id: number) => CommitRequest): Promise<number | null> {
+    if (this.closed && this.thread === null) return Promise.reject(new Error('the commit thread is closed'));
+    const to = this.thread ?? (this.thread = this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { foldKey } from '../../domain/metadata.js';
 import { migrate } from './migrations.js';
+import { isSqliteBusy } from './sqlite-errors.js';
 
 const READ_CACHE_LIMIT = 10_000;
 /** How long a write waits for another connection's write lock before SQLITE_BUSY. */
@@ -66,7 +67,7 @@ export class SqliteConnection {
         try {
           return write();
         } catch (e) {
-          if (!String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY') || performance.now() > until) throw e;
+          if (!isSqliteBusy(e) || performance.now() > until) throw e;
           Atomics.wait(PAUSE, 0, 0, 0.2);
         }
       }
