@@ -2,7 +2,8 @@ import { coerceCell, Refusal, type CellValue, type CoercionContext } from '../do
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
-import type { RecordKeys, RecordRows, Store, User } from '../ports/store.js';
+import type { RecordKeys, RecordLines, RecordRows, Store, User } from '../ports/store.js';
+import type { BatchRecordBytes } from './csv-byte-reader.js';
 import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
@@ -26,6 +27,10 @@ export interface ResourcePlan {
    * query per unique field per batch, which in most imports finds nothing.
    */
   readonly trustUniqueIndexes: boolean;
+  /** The store takes inserts with their CSV lines (Store.writesRecordLines). */
+  readonly recordLines?: boolean;
+  /** The CSV's delimiter byte, for RecordLines. */
+  readonly delimiter?: number;
 }
 
 export interface BatchResult {
@@ -103,6 +108,8 @@ interface PreparedRow {
   matchValue: string | null;
   /** Set for a row refused as a whole before its cells are looked at (over the row limit, ragged). */
   readonly refused: RowError | null;
+  /** Every value is its cell as read (RecordRows.lines): its record's bytes can be written as they are. */
+  verbatim: boolean;
 }
 
 type Lookup = Pick<Store, 'findRecords' | 'findKeys' | 'allocateIds'>;
@@ -172,6 +179,12 @@ class RowsBuilder {
     (this.values[slot] as (CellValue | undefined)[])[row] = v;
   }
 
+  /** Leaves `slots` of a row without values (a row written as its CSV line sends none there). */
+  clear(row: number, slots: readonly number[]): void {
+    const values = this.values;
+    for (let i = 0; i < slots.length; i++) (values[slots[i] as number] as (CellValue | undefined)[])[row] = undefined;
+  }
+
   /** Copies the first `rows` rows (the batch's rows 0…rows-1) into columns of its own. */
   private ownColumns(rows: number): void {
     this.values = this.batch.map((column) => {
@@ -210,6 +223,13 @@ export class BatchProcessor {
   private inFlight: InFlightBatch[] = [];
   /** Each mapping, resolved once: the per-cell loop is the hottest code of an import. */
   private readonly cells: readonly CellPlan[];
+  /**
+   * Whether an inserted row can go to the store as its CSV line: the store takes lines, and each
+   * column of the CSV is mapped, in order, to a field of its own whose value is the cell as it is.
+   */
+  private readonly linesUsable: boolean;
+  /** The columns a row written as its line sends no values for: all but its unique and name fields'. */
+  private readonly clearedSlots: readonly number[];
   private batchNo = 0;
 
   constructor(
@@ -240,6 +260,14 @@ export class BatchProcessor {
     const slotOf = (f: FieldDef): FieldSlot => ({ field: f, slot: columns.indexOf(f.apiName) });
     this.uniqueSlots = uniqueFields.map(slotOf).filter((u) => u.slot >= 0);
     this.mandatory = plan.module.fields.filter((f) => f.mandatory).map(slotOf);
+    this.linesUsable =
+      plan.recordLines === true &&
+      plan.operation === 'insert' &&
+      this.cells.length === plan.columnCount &&
+      this.cells.every((c, i) => c.index === i && c.field !== null && c.findBy === null && c.slot === i);
+    // The store derives keys from these (unique fields, and name fields that lookups find records by).
+    const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
+    this.clearedSlots = columns.map((_, c) => c).filter((c) => !keyed(this.fields.get(columns[c] as string)));
     for (const f of plan.module.fields) {
       if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
@@ -262,7 +290,8 @@ export class BatchProcessor {
     const width = this.columns.length;
     const cols: BatchColumns = [];
     for (let c = 0; c < width; c++) cols.push(packedSlots<CellValue | undefined>(rows.length));
-    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k));
+    const recordBytes = this.linesUsable ? (rows as { recordBytes?: BatchRecordBytes }).recordBytes : undefined;
+    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k, recordBytes !== undefined && (recordBytes.ends[k] as number) >= 0));
     const findByValues: string[] = [];
     for (const p of prepared) if (p.matchValue !== null) findByValues.push(p.matchValue);
     const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
@@ -290,6 +319,7 @@ export class BatchProcessor {
     const actor = this.plan.actor.id;
     const outcomes = packedSlots<RowOutcome>(prepared.length);
     const inserts = new RowsBuilder(cols, operation === 'update' ? 0 : prepared.length);
+    const lines = recordBytes ? newLines(recordBytes.bytes, prepared.length, this.plan) : undefined;
     const updates = new RowsBuilder(cols, operation === 'insert' ? 0 : prepared.length);
     const addedByKey = new Map<string, RecordKeys>();
     const touched = new Map<string, UniqueValues>();
@@ -375,6 +405,12 @@ export class BatchProcessor {
       }
       if (mode === 'insert') {
         const row = inserts.add(recordId, k);
+        if (lines !== undefined && p.verbatim) {
+          const bytes = recordBytes as BatchRecordBytes;
+          lines.starts[row] = bytes.starts[k] as number;
+          lines.ends[row] = bytes.ends[k] as number;
+          inserts.clear(row, this.clearedSlots);
+        }
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, keys: after });
         if (tracksRecords) {
           insertedNow.set(recordId, row);
@@ -401,7 +437,7 @@ export class BatchProcessor {
     if (this.ownerSlot < 0) insertShared.Owner = actor;
     return {
       outcomes,
-      inserts: { columns: this.columns, ...inserts.rows(), shared: insertShared, keptKeys: [] },
+      inserts: { columns: this.columns, ...inserts.rows(), shared: insertShared, keptKeys: [], ...(lines ? { lines } : {}) },
       updates: {
         columns: this.columns,
         ...updates.rows(),
@@ -414,14 +450,16 @@ export class BatchProcessor {
   }
 
   /** Reads row k's cells into the batch's columns; returns what else the row says. */
-  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number): PreparedRow {
+  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, hasBytes: boolean): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
-    const p: PreparedRow = { refs: null, errors: null, matchKey: null, matchValue: null, refused };
+    const p: PreparedRow = { refs: null, errors: null, matchKey: null, matchValue: null, refused, verbatim: hasBytes && row.length === this.plan.columnCount };
     if (refused !== null) return p;
     for (const c of this.cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
       let blank = isBlank(cell);
+      // A blank cell is not its value (null, or a default_value): the row is written from its values.
+      if (blank) p.verbatim = false;
       if (blank && c.defaultValue !== null) {
         cell = c.defaultValue;
         blank = isBlank(cell);
@@ -446,8 +484,11 @@ export class BatchProcessor {
         if (p.refs === null) p.refs = [ref];
         else p.refs.push(ref);
       } else if (c.picklist) {
-        (cols[c.slot] as (CellValue | undefined)[])[k] = this.canonicalPicklist(field, String(value));
+        const canonical = this.canonicalPicklist(field, String(value));
+        if (p.verbatim && canonical !== cell) p.verbatim = false;
+        (cols[c.slot] as (CellValue | undefined)[])[k] = canonical;
       } else {
+        if (p.verbatim && value !== cell && !(typeof value === 'number' && isNumberText(value, cell))) p.verbatim = false;
         (cols[c.slot] as (CellValue | undefined)[])[k] = value;
       }
       if (c.isFindBy && value !== null) {
@@ -526,6 +567,26 @@ export class BatchProcessor {
     };
   }
 
+}
+
+/** Whether `text` is how the number is written (String(n)), digits answered without making that string. */
+function isNumberText(n: number, text: string): boolean {
+  const len = text.length;
+  if (Number.isInteger(n) && n >= 0 && len > 0 && len < 16 && (len === 1 || text.charCodeAt(0) !== 48)) {
+    let v = 0;
+    for (let i = 0; i < len; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return String(n) === text;
+      v = v * 10 + (c - 48);
+    }
+    return v === n;
+  }
+  return String(n) === text;
+}
+
+/** A batch's RecordLines, no row written as its line yet. */
+function newLines(bytes: Uint8Array, rows: number, plan: ResourcePlan): RecordLines & { starts: Int32Array; ends: Int32Array } {
+  return { bytes, starts: new Int32Array(rows).fill(-1), ends: new Int32Array(rows).fill(-1), delimiter: plan.delimiter ?? 0x2c };
 }
 
 /** Fewer cells than the header, or more that are not just empty trailing cells. */

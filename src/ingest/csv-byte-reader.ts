@@ -23,6 +23,8 @@ export class CsvByteRecordReader {
   private work: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
   private kept = 0;
   private bomChecked = false;
+  /** Set by keepRecordBytes: where each record's bytes are copied, in step with the records returned. */
+  private raw: RecordBytes | null = null;
 
   /**
    * @param delimiter one ASCII character
@@ -35,6 +37,14 @@ export class CsvByteRecordReader {
   ) {
     if (!CsvByteRecordReader.supports(delimiter)) throw new Error('a CSV delimiter split on bytes is one ASCII character');
     this.delim = delimiter.charCodeAt(0);
+  }
+
+  /**
+   * From now on, copies each record's bytes into `raw` as it is returned (RecordBytes says what
+   * for); a record that had quotes gets none.
+   */
+  keepRecordBytes(raw: RecordBytes): void {
+    this.raw = raw;
   }
 
   static supports(delimiter: string): boolean {
@@ -76,7 +86,9 @@ export class CsvByteRecordReader {
       this.bomChecked = true;
       if (length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) from = 3;
     }
+    this.raw?.begin(from);
     const consumed = this.split(bytes, from, out, final);
+    this.raw?.end(bytes, consumed);
     this.kept = length - consumed;
     if (this.kept > 0 && consumed > 0) this.work.copyWithin(0, consumed, length);
   }
@@ -113,8 +125,14 @@ export class CsvByteRecordReader {
       // An empty line is skipped, as in CsvRecordReader.
       if (end > pos) {
         const text = b.toString('utf8', pos, end);
-        if (quoted) splitRecords(text, this.delim, out, true);
-        else out.push(splitOn(text, this.delimiter));
+        if (quoted) {
+          const before = out.length;
+          splitRecords(text, this.delim, out, true);
+          if (this.raw) for (let i = before; i < out.length; i++) this.raw.none(pos);
+        } else {
+          out.push(splitOn(text, this.delimiter));
+          this.raw?.add(pos, end, text);
+        }
       }
       pos = next;
     }
@@ -180,4 +198,94 @@ function splitOn(text: string, delimiter: string): string[] {
 function indexOrEnd(b: Buffer, byte: number, from: number): number {
   const i = b.indexOf(byte, from);
   return i < 0 ? b.length : i;
+}
+
+/**
+ * The bytes of the records read, as the CSV holds them, to hand over with each batch: each record's
+ * start and end in `bytes`, the end -1 for a record that had quotes or whose bytes may not be
+ * UTF-8. A store may write a record whose cells all go into its columns as they were read from
+ * these bytes, without encoding each value again (RecordRows.lines). The reader copies what it
+ * splits a chunk at a time, not a record at a time.
+ */
+export class RecordBytes {
+  private bytes: Buffer;
+  private starts: number[] = [];
+  private ends: number[] = [];
+  /** Bytes held. */
+  private at = 0;
+  /** Where the chunk being split starts in `bytes`, less its first byte's offset in the chunk. */
+  private base = 0;
+  private from = 0;
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly capacity = 512 * 1024) {
+    this.bytes = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** The records of `b` from `from` on are being split. */
+  begin(from: number): void {
+    this.from = from;
+    this.base = this.at - from;
+  }
+
+  add(start: number, end: number, text: string): void {
+    this.starts.push(this.base + start);
+    // U+FFFD in the text may stand for bytes that are not UTF-8, which a store would refuse: such
+    // a record is written from its values. (A one-byte string is answered without a search.)
+    this.ends.push(text.includes('\uFFFD') ? -1 : this.base + end);
+  }
+
+  none(start: number): void {
+    this.starts.push(this.base + start);
+    this.ends.push(-1);
+  }
+
+  /** The records of `b` up to `end` (where the split stopped) are split: keeps their bytes. */
+  end(b: Buffer, end: number): void {
+    const n = end - this.from;
+    if (n <= 0) return;
+    if (this.at + n > this.bytes.length) this.grow(this.at + n);
+    b.copy(this.bytes, this.at, this.from, end);
+    this.at += n;
+  }
+
+  /**
+   * Takes the first `count` records away, leaving the rest here. The batch's buffer comes back by
+   * its `release` once nothing reads it (a new buffer each batch is memory outside V8's heap, which
+   * V8 answers with full collections: copy-pieces.ts).
+   */
+  take(count: number): BatchRecordBytes {
+    const cut = count < this.starts.length ? (this.starts[count] as number) : this.at;
+    const whole = this.bytes;
+    const taken: BatchRecordBytes = {
+      bytes: whole.subarray(0, cut),
+      starts: this.starts.slice(0, count),
+      ends: this.ends.slice(0, count),
+      release: () => {
+        if (this.free.length < 4 && whole.length === this.capacity) this.free.push(whole);
+      },
+    };
+    const rest = this.at - cut > this.capacity / 2 ? Buffer.allocUnsafeSlow(2 * (this.at - cut)) : this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
+    this.bytes.copy(rest, 0, cut, this.at);
+    this.bytes = rest;
+    this.starts = this.starts.slice(count).map((s) => s - cut);
+    this.ends = this.ends.slice(count).map((e) => (e < 0 ? -1 : e - cut));
+    this.at -= cut;
+    return taken;
+  }
+
+  private grow(least: number): void {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(least, this.bytes.length * 2));
+    this.bytes.copy(bigger, 0, 0, this.at);
+    this.bytes = bigger;
+  }
+}
+
+export interface BatchRecordBytes {
+  readonly bytes: Buffer;
+  readonly starts: readonly number[];
+  /** -1 for a record not to write from its bytes. */
+  readonly ends: readonly number[];
+  /** Nothing reads `bytes` any more (the batch is committed): the reader may use them again. */
+  release(): void;
 }

@@ -1,12 +1,20 @@
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
-import { CsvByteRecordReader } from './csv-byte-reader.js';
+import { CsvByteRecordReader, RecordBytes, type BatchRecordBytes } from './csv-byte-reader.js';
 import { CsvRecordReader } from './csv-record-reader.js';
 
 export interface CsvReadOptions {
   readonly encoding: string;
   readonly delimiter: string;
+  /**
+   * Keep each batch's record bytes (CsvBatch.recordBytes), where the file is split on its bytes
+   * (UTF-8 with a one-byte delimiter); other files' batches have none.
+   */
+  readonly recordBytes?: boolean;
 }
+
+/** A batch of records, with their bytes when the reader was asked to keep them. */
+export type CsvBatch = string[][] & { recordBytes?: BatchRecordBytes };
 
 /** Bytes → text, chunk by chunk; multi-byte characters split across chunks are kept whole, BOMs dropped. */
 function textDecoder(encoding: string): { write(chunk: Buffer): string; end(): string } {
@@ -32,26 +40,27 @@ const DECODE_PIECE = 16 * 1024;
  * snapshot of the job thread, 2,800 now. Scavenges copy as many bytes either way: ~3 MB each,
  * mostly the batch being processed.)
  */
-export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number, skip = 0): AsyncGenerator<string[][]> {
+export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number, skip = 0): AsyncGenerator<CsvBatch> {
   const reader = recordReader(opts);
+  let raw: RecordBytes | null = null;
+  if (opts.recordBytes && reader instanceof CsvByteRecordReader) reader.keepRecordBytes((raw = new RecordBytes()));
   let pending: string[][] = [];
   let toSkip = skip;
+  const cut = (n: number): CsvBatch => {
+    const batch: CsvBatch = pending.length === n ? pending : pending.slice(0, n);
+    pending = pending.length === n ? [] : pending.slice(n);
+    if (raw) batch.recordBytes = raw.take(n);
+    return batch;
+  };
   try {
     for await (const chunk of source) {
       reader.push(chunk as Buffer, pending);
       if (toSkip > 0) pending = skipped(pending);
-      while (pending.length >= maxBatch) {
-        const batch = pending.length === maxBatch ? pending : pending.slice(0, maxBatch);
-        pending = pending.length === maxBatch ? [] : pending.slice(maxBatch);
-        yield batch;
-      }
+      while (pending.length >= maxBatch) yield cut(maxBatch);
     }
     reader.end(pending);
     if (toSkip > 0) pending = skipped(pending);
-    while (pending.length > 0) {
-      yield pending.slice(0, maxBatch);
-      pending = pending.slice(maxBatch);
-    }
+    while (pending.length > 0) yield cut(Math.min(maxBatch, pending.length));
   } finally {
     if (!source.destroyed) source.destroy();
   }
@@ -59,6 +68,7 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
   function skipped(records: string[][]): string[][] {
     const n = Math.min(toSkip, records.length);
     toSkip -= n;
+    raw?.take(n);
     return n === records.length ? [] : records.slice(n);
   }
 }

@@ -6,7 +6,7 @@ import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { LeaseLostError, NO_ROWS, UniqueConflictError, type CallbackDelivery, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
-import { readCsvBatches } from './csv-source.js';
+import { readCsvBatches, type CsvBatch } from './csv-source.js';
 import { deflateResultLines, echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
 import { isCsvName, openZipBlob } from './zip-source.js';
 
@@ -255,6 +255,8 @@ export class JobRunner {
         users: await store.listUsers(ctx.org.id),
         moduleByName: (name) => ctx.modules.find((m) => m.apiName.toLowerCase() === name.toLowerCase()),
         trustUniqueIndexes,
+        recordLines: store.writesRecordLines,
+        delimiter: ctx.file.delimiter.charCodeAt(0),
       },
       store,
     );
@@ -286,7 +288,12 @@ export class JobRunner {
       };
       // Past the header, then the rows a previous run committed.
       const source = await zip.openEntry(entry, 128 * 1024);
-      const batches = readCsvBatches(source, { encoding: ctx.encoding, delimiter: ctx.file.delimiter }, this.o.batchSize, progress.rowsDone + 1);
+      const batches = readCsvBatches(
+        source,
+        { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: store.writesRecordLines && job.operation === 'insert' },
+        this.o.batchSize,
+        progress.rowsDone + 1,
+      );
       // Commits may be in flight while the next batch is validated: with a store that writes
       // elsewhere (the commit thread, a PostgreSQL server) both cores work. Commits stay in order.
       let committed = 0;
@@ -301,7 +308,7 @@ export class JobRunner {
           if (outcome) throw outcome.failure;
         }
       };
-      const flush = async (batch: readonly string[][]): Promise<void> => {
+      const flush = async (batch: CsvBatch): Promise<void> => {
         if (batch.length === 0) return;
         const now = new Date();
         mark = performance.now();
@@ -339,7 +346,8 @@ export class JobRunner {
             },
             // Kept, not left unhandled: settle() throws it where the job waits for this commit.
             (e: unknown) => ({ failure: e }),
-          );
+          )
+          .finally(() => batch.recordBytes?.release());
         inFlight.push(commit);
         lap('send');
         // Let job-details polls and uploads in between batches (issue: the server stays responsive).

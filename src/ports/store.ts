@@ -103,6 +103,24 @@ export interface RecordRows {
    * its record by that key), so their key column and index are left alone.
    */
   readonly keptKeys: readonly string[];
+  /**
+   * Inserts only, to a store whose `writesRecordLines` is true: rows whose values are their CSV
+   * record's cells as read, one per column in `columns` order, none empty and each stored as it is
+   * written (text, or a number whose text it is). For such a row r, `lines.starts[r]` is where
+   * its record's UTF-8 bytes (no quotes, cells separated by `lines.delimiter`, nothing escaped)
+   * start in `lines.bytes`, `lines.ends[r]` where they end, and its values are left undefined but
+   * for the columns of unique and name fields (the store derives keys from those); -1 for every
+   * other row.
+   */
+  readonly lines?: RecordLines;
+}
+
+export interface RecordLines {
+  readonly bytes: Uint8Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  /** The byte between two cells. */
+  readonly delimiter: number;
 }
 
 export const NO_ROWS: RecordRows = { columns: [], ids: [], values: [], shared: {}, keptKeys: [] };
@@ -282,6 +300,11 @@ export interface Store {
    * says whether it still lives; processes of a PostgreSQL store may be anywhere.
    */
   readonly singleHost: boolean;
+  /**
+   * Whether record inserts may come with their CSV lines (RecordRows.lines): a store that writes
+   * text (PostgreSQL's COPY) copies such a record's bytes instead of encoding each value again.
+   */
+  readonly writesRecordLines: boolean;
   /**
    * Whether an error this store, or the blob store on the same database, threw means it could not
    * be reached for now (StoreUnavailableError, or the driver's own errors of that kind): a job

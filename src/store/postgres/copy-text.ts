@@ -1,6 +1,6 @@
 import type { CellValue } from '../../domain/coercion.js';
 import { cell, keyValue } from '../record-rows.js';
-import type { RecordRows } from '../../ports/store.js';
+import type { RecordLines, RecordRows } from '../../ports/store.js';
 import { freshPieces, type PieceSource } from './copy-pieces.js';
 import { copyField } from './record-columns.js';
 
@@ -25,14 +25,17 @@ export function copyLines(
 ): Buffer[] {
   const sharedBytes = Buffer.from(shared.map((v) => `\t${copyField(v)}`).join(''), 'utf8');
   const w = rows.columns.length;
+  const lines = rows.lines;
   const pieces: Buffer[] = [];
   let out: Buffer | null = null;
   let at = 0;
   for (let r = 0; r < rows.ids.length; r++) {
     const id = rows.ids[r] as string;
     // The most the line can take: a UTF-16 unit is at most 3 bytes of UTF-8, or 2 escaped.
+    const lineStart = lines === undefined ? -1 : (lines.starts[r] as number);
     let most = id.length + sharedBytes.length + 1;
-    for (let c = 0; c < w; c++) most += fieldBound(cell(rows, c, r));
+    if (lineStart >= 0) most += 2 * ((lines as RecordLines).ends[r] as number) - 2 * lineStart + 1;
+    else for (let c = 0; c < w; c++) most += fieldBound(cell(rows, c, r));
     for (const c of keyed) most += 2 * fieldBound(cell(rows, c, r));
     if (out === null || at + most > out.length) {
       // A buffer is taken only when a line needs one: every piece holds at least a line.
@@ -42,9 +45,14 @@ export function copyLines(
     }
     at = writeText(out, at, id); // digits
     at += sharedBytes.copy(out, at);
-    for (let c = 0; c < w; c++) {
+    if (lineStart >= 0) {
       out[at++] = TAB;
-      at = writeField(out, at, cell(rows, c, r));
+      at = writeLine(out, at, lines as RecordLines, lineStart, (lines as RecordLines).ends[r] as number);
+    } else {
+      for (let c = 0; c < w; c++) {
+        out[at++] = TAB;
+        at = writeField(out, at, cell(rows, c, r));
+      }
     }
     for (const c of keyed) {
       out[at++] = TAB;
@@ -54,6 +62,28 @@ export function copyLines(
   }
   if (out !== null) pieces.push(out.subarray(0, at));
   return pieces;
+}
+
+/**
+ * A record's cells as read from its CSV line (RecordRows.lines): its bytes, UTF-8 already, with a
+ * tab for each delimiter and COPY's escapes for a tab or backslash inside a cell (the line has no
+ * line breaks). No byte of a multi-byte character is ASCII, so the bytes are compared one by one.
+ */
+function writeLine(out: Buffer, at: number, lines: RecordLines, start: number, end: number): number {
+  const bytes = lines.bytes;
+  const delimiter = lines.delimiter;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b === delimiter) out[at++] = TAB;
+    else if (b === TAB) {
+      out[at++] = BACKSLASH;
+      out[at++] = 0x74;
+    } else if (b === BACKSLASH) {
+      out[at++] = BACKSLASH;
+      out[at++] = BACKSLASH;
+    } else out[at++] = b;
+  }
+  return at;
 }
 
 /** Bytes a field (with its tab) can take at most. Folding a key may lengthen it: counted twice above. */

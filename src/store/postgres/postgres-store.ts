@@ -42,6 +42,7 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
  */
 export class PostgresStore implements Store {
   readonly singleHost = false;
+  readonly writesRecordLines = true;
   readonly isUnavailable = isPgUnavailable;
   private readonly callbacks: PgCallbackQueue;
   /** Per job, the last commit sent, settled either way: the next one starts after it. */

@@ -47,6 +47,7 @@ const optDate = (v: unknown): Date | null => (v === null || v === undefined ? nu
 /** The embedded default store: one SQLite file in WAL mode (better-sqlite3, synchronous calls). */
 export class SqliteStore implements Store {
   readonly singleHost = true;
+  readonly writesRecordLines = false;
   readonly isUnavailable = isSqliteUnavailable;
   private readonly c: SqliteConnection;
   private readonly accounts: SqliteAccounts;
