@@ -257,11 +257,15 @@ export class RecordBytes {
   take(count: number): BatchRecordBytes {
     const cut = count < this.starts.length ? (this.starts[count] as number) : this.at;
     const whole = this.bytes;
+    let released = false;
     const taken: BatchRecordBytes = {
       bytes: whole.subarray(0, cut),
       starts: this.starts.slice(0, count),
       ends: this.ends.slice(0, count),
       release: () => {
+        // Once: a buffer in the free list twice would be two batches' at once.
+        if (released) return;
+        released = true;
         if (this.free.length < 4 && whole.length === this.capacity) this.free.push(whole);
       },
     };

@@ -140,3 +140,50 @@ describe('line ends and quoting', () => {
     expect((await ctx.records.record('Leads', out.ids[0] as string)).Description).toBe('a\nb\nc');
   });
 });
+
+// On PostgreSQL a row whose every value is its cell as read is copied into the COPY text from the
+// file's bytes (store/postgres/copy-text.ts writeLine); any other row from its values. Both kinds
+// must store the same thing, whatever the cells hold.
+describe('rows written from the bytes of their line', () => {
+  const FIELDS = ['Last_Name', 'First_Name', 'Company', 'Description', 'No_of_Employees', 'Lead_Source', 'Email'] as const;
+
+  async function storedRows(out: ImportOutcome): Promise<Record<string, unknown>[]> {
+    const got: Record<string, unknown>[] = [];
+    for (const id of out.ids) got.push(await ctx.records.fields('Leads', id, FIELDS));
+    return got;
+  }
+
+  it.each([
+    [',', 'comma'],
+    [';', 'semicolon'],
+    ['|', 'pipe'],
+  ])('stores tabs, backslashes, accents and other delimiters in unquoted cells exactly (%s, %s)', async (d, name) => {
+    const other = d === ',' ? ';' : ',';
+    const email = (n: string) => `${n}-${name}@x.io`;
+    const rows = [
+      // Every value its cell as read.
+      ['Tab\there', 'Back\\slash', `Acme${other} Inc`, 'C:\\temp\\new\ttab', '12', 'Web', email('a1')],
+      ['Çelik', 'Zoë', 'Café\\Bar', '日本語の説明', '0', 'Advertisement', email('b2')],
+      // Values that are not their cells: a trimmed email, a number written otherwise, a picklist
+      // value in another case, a blank cell.
+      ['Trim', 'Me', 'Acme', 'x\\y', '007', 'web', ` ${email('c3')} `],
+      ['Blank', '', 'Acme', 'tab\tin', '5', 'Web', email('d4')],
+    ];
+    const csv = [FIELDS.join(d), ...rows.map((r) => r.join(d))].join('\n') + '\n';
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition(...FIELDS)));
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 4, total_count: 4 });
+    expect(await storedRows(out)).toEqual([
+      { Last_Name: 'Tab\there', First_Name: 'Back\\slash', Company: `Acme${other} Inc`, Description: 'C:\\temp\\new\ttab', No_of_Employees: 12, Lead_Source: 'Web', Email: email('a1') },
+      { Last_Name: 'Çelik', First_Name: 'Zoë', Company: 'Café\\Bar', Description: '日本語の説明', No_of_Employees: 0, Lead_Source: 'Advertisement', Email: email('b2') },
+      { Last_Name: 'Trim', First_Name: 'Me', Company: 'Acme', Description: 'x\\y', No_of_Employees: 7, Lead_Source: 'Web', Email: email('c3') },
+      { Last_Name: 'Blank', First_Name: null, Company: 'Acme', Description: 'tab\tin', No_of_Employees: 5, Lead_Source: 'Web', Email: email('d4') },
+    ]);
+  });
+
+  it('finds a record inserted from its line by its unique field, ignoring case', async () => {
+    const first = await ctx.importer.importCsv('Last_Name,Email\nKent,Clark@Daily.io\n', (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')));
+    expect(fileCounts(first.job)).toMatchObject({ added_count: 1 });
+    const again = await ctx.importer.importCsv('Last_Name,Email\nKent2,clark@daily.IO\n', (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')));
+    expect(labelIds(again.csv)).toBe(lines('Last_Name,Email,STATUS,RECORD_ID,ERRORS', 'Kent2,clark@daily.IO,SKIPPED,,DUPLICATE_DATA-Email'));
+  });
+});

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/domain/job.js';
 import { BatchProcessor } from '../../src/ingest/batch-processor.js';
+import type { CsvBatch } from '../../src/ingest/csv-source.js';
 import type { RecordRows } from '../../src/ports/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { aBatch, aJob, seedOrg, type Seeded } from '../store/store-builders.js';
@@ -28,7 +29,7 @@ afterEach(async () => {
 
 const HEADER = ['Last_Name', 'Email', 'Score'];
 
-async function processorFor(operation: Operation): Promise<BatchProcessor> {
+async function processorFor(operation: Operation, recordLines = false): Promise<BatchProcessor> {
   const modules = await store.listModules(org.orgId);
   const module = modules.find((m) => m.id === org.moduleId);
   const actor = await store.getUser(org.orgId, org.userId);
@@ -38,7 +39,7 @@ async function processorFor(operation: Operation): Promise<BatchProcessor> {
       operation, module, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: 1000,
       mappings: HEADER.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
       columnCount: HEADER.length, actor, users: await store.listUsers(org.orgId), moduleByName: (n) => modules.find((m) => m.apiName === n),
-      trustUniqueIndexes: false,
+      trustUniqueIndexes: false, recordLines, delimiter: 0x2c,
     },
     store,
   );
@@ -142,5 +143,58 @@ describe('BatchProcessor columns', () => {
     // before the batch was decided: an id was reserved for it. A row refused by its cells gets none.
     expect(reserved).toEqual([0, 2]);
     expect(mixed.inserts.ids).toEqual([mixed.outcomes[1]?.recordId]);
+  });
+});
+
+describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', () => {
+  /** A batch as readCsvBatches gives it with its records' bytes; rows in `quoted` had quotes (no bytes). */
+  function withBytes(rows: string[][], quoted: readonly number[] = []): CsvBatch {
+    const parts = rows.map((r) => Buffer.from(`${r.join(',')}\n`, 'utf8'));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let at = 0;
+    parts.forEach((p, k) => {
+      starts.push(at);
+      ends.push(quoted.includes(k) ? -1 : at + p.length - 1);
+      at += p.length;
+    });
+    return Object.assign(rows, { recordBytes: { bytes: Buffer.concat(parts), starts, ends, release: () => undefined } });
+  }
+
+  const lineOf = (rows: RecordRows, r: number): string | null => {
+    const l = rows.lines;
+    if (!l || (l.starts[r] as number) < 0) return null;
+    return Buffer.from(l.bytes.subarray(l.starts[r], l.ends[r])).toString('utf8');
+  };
+
+  it('marks an inserted row whose every value is its cell, and sends only its unique and name fields with it', async () => {
+    const p = await processorFor('insert', true);
+    const rows = [
+      ['Zoë', 'z@x.io', '7'],
+      ['Trim', ' t@x.io', '1'],
+      ['Zeros', 'o@x.io', '007'],
+      ['Blank', 'b@x.io', ''],
+      ['Quoted', 'q@x.io', '2'],
+      ['Bad', 'bad@x.io', 'x'],
+      ['Last', 'l@x.io', '-3'],
+    ];
+    const r = await p.process(withBytes(rows, [4]), 1, '2026-01-01T00:00:00+00:00');
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED', 'ADDED', 'ADDED', 'ADDED', 'SKIPPED', 'ADDED']);
+    expect(r.inserts.ids.map((_, i) => lineOf(r.inserts, i))).toEqual(['Zoë,z@x.io,7', null, null, null, null, 'Last,l@x.io,-3']);
+    expect(written(r.inserts)).toEqual([
+      { Last_Name: 'Zoë', Email: 'z@x.io', Score: undefined },
+      { Last_Name: 'Trim', Email: 't@x.io', Score: 1 },
+      { Last_Name: 'Zeros', Email: 'o@x.io', Score: 7 },
+      { Last_Name: 'Blank', Email: 'b@x.io', Score: null },
+      { Last_Name: 'Quoted', Email: 'q@x.io', Score: 2 },
+      { Last_Name: 'Last', Email: 'l@x.io', Score: undefined },
+    ]);
+  });
+
+  it('sends no lines unless the store takes them, the job inserts, and each column is mapped in order', async () => {
+    const rows = () => withBytes([['A', 'a@x.io', '1']]);
+    expect((await (await processorFor('insert', false)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
+    expect((await (await processorFor('upsert', true)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
+    expect((await (await processorFor('insert', true)).process([['A', 'a@x.io', '1']], 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
   });
 });

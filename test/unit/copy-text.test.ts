@@ -126,3 +126,41 @@ describe('CopyPieces', () => {
     expect(decoded(b)).toBe(expected(second, [], [0]));
   });
 });
+
+describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () => {
+  /** Rows whose lines are `lines` (null: written from its values), the values of those left undefined but for column `kept`. */
+  function withLines(values: (CellValue | undefined)[][], lines: (string | null)[], delimiter: string, kept: number): RecordRows {
+    const rows = batch(values);
+    const parts = lines.map((l) => Buffer.from(l ?? '', 'utf8'));
+    const starts = new Int32Array(lines.length).fill(-1);
+    const ends = new Int32Array(lines.length).fill(-1);
+    let at = 0;
+    parts.forEach((p, r) => {
+      if (lines[r] !== null) {
+        starts[r] = at;
+        ends[r] = at + p.length;
+        rows.values.forEach((column, c) => c !== kept && ((column as (CellValue | undefined)[])[r] = undefined));
+      }
+      at += p.length;
+    });
+    return { ...rows, lines: { bytes: new Uint8Array(Buffer.concat(parts)), starts, ends, delimiter: delimiter.charCodeAt(0) } };
+  }
+
+  it.each([',', ';', '\t'])('writes a line’s cells as its values would be written, delimiter %j', (d) => {
+    const values: (CellValue | undefined)[][] = [
+      ['Smith', 'smith@Zylker.com', 'back\\slash', '42'],
+      ['Zoë', 'ÉLODIE@zylker.com', d === '\t' ? 'no tab' : 'a\ttab', '日本'],
+      ['from values', 'v@x.io', 'line\nbreak', null],
+    ];
+    const lines = [values[0]?.join(d) ?? '', values[1]?.join(d) ?? '', null];
+    const shared = ['2026-12-01T10:00:00+00:00', '5725767000000000001'];
+    const got = decoded(copyLines(withLines(values, lines, d, 1), shared, [1]));
+    expect(got).toBe(expected(batch(values), shared, [1]));
+  });
+
+  it('takes pieces big enough for lines that escape every byte', () => {
+    const line = '\\'.repeat(40_000);
+    const got = copyLines(withLines([[line, 'k']], [`${line},k`], ',', 1), [], [1]);
+    expect(decoded(got)).toBe(expected(batch([[line, 'k']]), [], [1]));
+  });
+});

@@ -165,3 +165,58 @@ describe('readCsvBatches', () => {
     expect(all[0]?.[0]).toEqual(['h1', 'h2']);
   });
 });
+
+describe('readCsvBatches with the records’ bytes (CsvBatch.recordBytes)', () => {
+  /** Batches of a CSV fed in `chunk`-byte pieces, each record with the text its bytes decode to, or null. */
+  const linesOf = async (bytes: Buffer, chunk: number, skip = 0, delimiter = ','): Promise<{ rows: string[][]; lines: (string | null)[] }[]> => {
+    const pieces = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
+    const out: { rows: string[][]; lines: (string | null)[] }[] = [];
+    for await (const b of readCsvBatches(Readable.from(pieces), { encoding: 'UTF-8', delimiter, recordBytes: true }, 4, skip)) {
+      const raw = b.recordBytes;
+      if (!raw) throw new Error('no record bytes');
+      expect(raw.starts.length).toBe(b.length);
+      out.push({ rows: b, lines: b.map((_, k) => ((raw.ends[k] as number) < 0 ? null : raw.bytes.subarray(raw.starts[k], raw.ends[k]).toString('utf8'))) });
+      raw.release();
+    }
+    return out;
+  };
+
+  it.each([1, 3, 7, 64, 100_000])('gives each unquoted record its bytes, and none to a quoted one (chunks of %i bytes)', async (chunk) => {
+    const csv = '\ufeffh1,h2\r\nZoë,1\r\n"q,uoted",2\r\n\r\nback\\slash\ttab,3\n日本,4\rlast,5\nx,"a\nb"\nend,6';
+    const batches = await linesOf(Buffer.from(csv, 'utf8'), chunk);
+    expect(batches.map((b) => b.rows.length)).toEqual([4, 4]);
+    const all = batches.flatMap((b) => b.rows.map((row, k) => [row.join(','), b.lines[k]]));
+    expect(all).toEqual([
+      ['h1,h2', 'h1,h2'],
+      ['Zoë,1', 'Zoë,1'],
+      ['q,uoted,2', null],
+      ['back\\slash\ttab,3', 'back\\slash\ttab,3'],
+      ['日本,4', '日本,4'],
+      ['last,5', 'last,5'],
+      ['x,a\nb', null],
+      ['end,6', 'end,6'],
+    ]);
+  });
+
+  it('gives no bytes to a record that is not UTF-8, whose cells read U+FFFD', async () => {
+    const bytes = Buffer.concat([Buffer.from('h\nok\nbad'), Buffer.from([0xff, 0xfe]), Buffer.from('\nfine\n')]);
+    const [batch] = await linesOf(bytes, 5);
+    expect(batch?.rows.map((r) => r[0])).toEqual(['h', 'ok', 'bad\ufffd\ufffd', 'fine']);
+    expect(batch?.lines).toEqual(['h', 'ok', null, 'fine']);
+  });
+
+  it('keeps the bytes in step with the records past a skip (a resumed job) and across batches', async () => {
+    const csv = ['h1;h2', ...Array.from({ length: 13 }, (_, i) => (i % 3 === 0 ? `"a;${i}";q` : `a${i};${'é'.repeat(i)}`))].join('\n');
+    for (const chunk of [2, 9, 50]) {
+      const batches = await linesOf(Buffer.from(csv, 'utf8'), chunk, 6, ';');
+      expect(batches.map((b) => b.rows.length)).toEqual([4, 4]);
+      for (const b of batches) b.rows.forEach((row, k) => expect(b.lines[k]).toBe(row[0]?.startsWith('a;') ? null : row.join(';')));
+    }
+  });
+
+  it('keeps no bytes for a file decoded before it is split (another encoding)', async () => {
+    for await (const b of readCsvBatches(Readable.from([Buffer.from('h\na\n')]), { encoding: 'ISO-8859-1', delimiter: ',', recordBytes: true }, 4)) {
+      expect(b.recordBytes).toBeUndefined();
+    }
+  });
+});
