@@ -312,6 +312,8 @@ export class SqliteStore implements Store {
    * the busy timeout does not wait out).
    */
   commitBatchSync(b: BatchCommit, reserveIds = 0): number | null {
+    // Such rows carry no values but their keys: written here, they would be empty records.
+    if (b.inserts.lines) throw new Error('SQLite takes no record lines (writesRecordLines is false)');
     try {
       return this.commitBatchTransaction(b, reserveIds);
     } catch (e) {
