@@ -228,6 +228,10 @@ export class BatchProcessor {
    * column of the CSV is mapped, in order, to a field of its own whose value is the cell as it is.
    */
   private readonly linesUsable: boolean;
+  /** Whether batches should bring their records' bytes (CsvBatch.recordBytes): only then are lines sent. */
+  get takesRecordBytes(): boolean {
+    return this.linesUsable;
+  }
   /** The columns a row written as its line sends no values for: all but its unique and name fields'. */
   private readonly clearedSlots: readonly number[];
   private batchNo = 0;
@@ -320,6 +324,7 @@ export class BatchProcessor {
     const outcomes = packedSlots<RowOutcome>(prepared.length);
     const inserts = new RowsBuilder(cols, operation === 'update' ? 0 : prepared.length);
     const lines = recordBytes ? newLines(recordBytes.bytes, prepared.length, this.plan) : undefined;
+    let linesSent = 0;
     const updates = new RowsBuilder(cols, operation === 'insert' ? 0 : prepared.length);
     const addedByKey = new Map<string, RecordKeys>();
     const touched = new Map<string, UniqueValues>();
@@ -409,6 +414,7 @@ export class BatchProcessor {
           const bytes = recordBytes as BatchRecordBytes;
           lines.starts[row] = bytes.starts[k] as number;
           lines.ends[row] = bytes.ends[k] as number;
+          linesSent++;
           inserts.clear(row, this.clearedSlots);
         }
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, keys: after });
@@ -437,7 +443,7 @@ export class BatchProcessor {
     if (this.ownerSlot < 0) insertShared.Owner = actor;
     return {
       outcomes,
-      inserts: { columns: this.columns, ...inserts.rows(), shared: insertShared, keptKeys: [], ...(lines ? { lines } : {}) },
+      inserts: { columns: this.columns, ...inserts.rows(), shared: insertShared, keptKeys: [], ...(lines && linesSent > 0 ? { lines } : {}) },
       updates: {
         columns: this.columns,
         ...updates.rows(),

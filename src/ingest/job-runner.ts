@@ -290,7 +290,7 @@ export class JobRunner {
       const source = await zip.openEntry(entry, 128 * 1024);
       const batches = readCsvBatches(
         source,
-        { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: store.writesRecordLines && job.operation === 'insert' },
+        { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: processor.takesRecordBytes },
         this.o.batchSize,
         progress.rowsDone + 1,
       );

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 const HEADER = ['Last_Name', 'Email', 'Score'];
 
-async function processorFor(operation: Operation, recordLines = false): Promise<BatchProcessor> {
+async function processorFor(operation: Operation, recordLines = false, mapped: readonly (readonly [string, number])[] = HEADER.map((f, i) => [f, i] as const)): Promise<BatchProcessor> {
   const modules = await store.listModules(org.orgId);
   const module = modules.find((m) => m.id === org.moduleId);
   const actor = await store.getUser(org.orgId, org.userId);
@@ -37,7 +37,7 @@ async function processorFor(operation: Operation, recordLines = false): Promise<
   return new BatchProcessor(
     {
       operation, module, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: 1000,
-      mappings: HEADER.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
+      mappings: mapped.map(([apiName, index]) => ({ apiName, index, format: null, findBy: apiName === 'Referred_By' ? 'id' : null, module: null, defaultValue: null })),
       columnCount: HEADER.length, actor, users: await store.listUsers(org.orgId), moduleByName: (n) => modules.find((m) => m.apiName === n),
       trustUniqueIndexes: false, recordLines, delimiter: 0x2c,
     },
@@ -196,5 +196,15 @@ describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', ()
     expect((await (await processorFor('insert', false)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
     expect((await (await processorFor('upsert', true)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
     expect((await (await processorFor('insert', true)).process([['A', 'a@x.io', '1']], 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
+    const linesWith = async (mapped: [string, number][]) =>
+      (await (await processorFor('insert', true, mapped)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines;
+    expect(await linesWith([['Last_Name', 0], ['Email', 1], ['Score', 2]])).toBeDefined();
+    // A column left out, columns in another order, a lookup (its value is the id found, not the cell).
+    expect(await linesWith([['Last_Name', 0], ['Email', 1]])).toBeUndefined();
+    expect(await linesWith([['Email', 1], ['Last_Name', 0], ['Score', 2]])).toBeUndefined();
+    expect(await linesWith([['Last_Name', 0], ['Email', 1], ['Referred_By', 2]])).toBeUndefined();
+    // No row written as its line: none sent.
+    const blank = await (await processorFor('insert', true)).process(withBytes([['A', 'a@x.io', '']]), 1, '2026-01-01T00:00:00+00:00');
+    expect(blank.inserts.lines).toBeUndefined();
   });
 });

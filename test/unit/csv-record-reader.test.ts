@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { CsvByteRecordReader } from '../../src/ingest/csv-byte-reader.js';
 import { CsvRecordReader, CsvRecordTooLongError } from '../../src/ingest/csv-record-reader.js';
-import { readCsvBatches } from '../../src/ingest/csv-source.js';
+import { readCsvBatches, type CsvBatch } from '../../src/ingest/csv-source.js';
 
 /** Reads text fed in chunks of `chunkSize` characters (the text reader) or UTF-8 bytes (the byte reader). */
 type ReadAll = (text: string, delimiter?: string, chunkSize?: number) => string[][];
@@ -212,6 +212,34 @@ describe('readCsvBatches with the records’ bytes (CsvBatch.recordBytes)', () =
       expect(batches.map((b) => b.rows.length)).toEqual([4, 4]);
       for (const b of batches) b.rows.forEach((row, k) => expect(b.lines[k]).toBe(row[0]?.startsWith('a;') ? null : row.join(';')));
     }
+  });
+
+  it('gives the last, shorter batch its bytes too', async () => {
+    const csv = ['h', ...Array.from({ length: 8 }, (_, i) => `r${i}`)].join('\n');
+    const batches = await linesOf(Buffer.from(csv, 'utf8'), 3);
+    expect(batches.map((b) => b.lines)).toEqual([['h', 'r0', 'r1', 'r2'], ['r3', 'r4', 'r5', 'r6'], ['r7']]);
+  });
+
+  it('keeps a batch’s bytes while it is held, after another was released (twice, even)', async () => {
+    const csv = ['h', ...Array.from({ length: 40 }, (_, i) => `row ${i},${'x'.repeat(i)}`)].join('\n');
+    const bytes = Buffer.from(csv, 'utf8');
+    // Pieces that complete several records each: a batch is cut with records after it, whose bytes
+    // move to another buffer (a released one when there is one).
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 50) }, (_, i) => bytes.subarray(i * 50, (i + 1) * 50));
+    const held: CsvBatch[] = [];
+    for await (const b of readCsvBatches(Readable.from(pieces), { encoding: 'UTF-8', delimiter: ',', recordBytes: true }, 4)) {
+      held.push(b);
+      // The first batch is done with: its buffer serves the batches after it, one of them only.
+      if (held.length === 2) {
+        held[0]?.recordBytes?.release();
+        held[0]?.recordBytes?.release();
+      }
+    }
+    const seen = held.slice(1).flatMap((b) => {
+      const raw = b.recordBytes as NonNullable<CsvBatch['recordBytes']>;
+      return b.map((_, k) => ((raw.ends[k] as number) < 0 ? null : raw.bytes.subarray(raw.starts[k], raw.ends[k]).toString('utf8')));
+    });
+    expect(seen).toEqual(csv.split('\n').slice(4));
   });
 
   it('keeps no bytes for a file decoded before it is split (another encoding)', async () => {
