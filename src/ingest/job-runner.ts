@@ -288,6 +288,7 @@ export class JobRunner {
       };
       // Past the header, then the rows a previous run committed.
       const source = await zip.openEntry(entry, 128 * 1024);
+      const delimiterByte = ctx.file.delimiter.charCodeAt(0);
       const batches = readCsvBatches(
         source,
         { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: processor.takesRecordBytes },
@@ -315,7 +316,8 @@ export class JobRunner {
         const result = await processor.process(batch, progress.rowsDone + 1, formatZohoTime(now, ctx.org.timeZone), committed);
         for (const [field, values] of result.newPicklistValues) await store.addPicklistValues(module.id, field, values);
         lap('validate');
-        const lines = resultLines(batch, result.outcomes, echoed);
+        const raw = batch.recordBytes;
+        const lines = resultLines(batch, result.outcomes, echoed, raw && { bytes: raw.bytes, starts: raw.starts, ends: raw.ends, delimiter: delimiterByte });
         // On libuv's pool while this thread waits for the commit before; awaited once that is in.
         const deflating = deflateResultLines(lines);
         deflating.catch(() => undefined);

@@ -133,3 +133,41 @@ describe('resultLines past its first buffer', () => {
     expect(resultLines(rows, outcomes, [0, 1, 2]).toString('utf8')).toBe(expected);
   });
 });
+
+describe('resultLines echoing from the records’ bytes', () => {
+  /** The rows as a comma CSV's bytes; rows in `noBytes` have none (they had quotes). */
+  function bytesOf(rows: readonly (readonly string[])[], delimiter = ',', noBytes: readonly number[] = []) {
+    const parts = rows.map((r) => Buffer.from(`${r.join(delimiter)}\n`, 'utf8'));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let at = 0;
+    parts.forEach((p, k) => {
+      starts.push(at);
+      ends.push(noBytes.includes(k) ? -1 : at + p.length - 1);
+      at += p.length;
+    });
+    return { bytes: new Uint8Array(Buffer.concat(parts)), starts, ends, delimiter: delimiter.charCodeAt(0) };
+  }
+
+  const rows = [
+    ['Zoë Ærø', 'Zylker 😀', 'z@zylker.com', 'more', 'cells'],
+    ['a', 'b', 'c'],
+    ['two', 'cells'],
+    ['', '', '', ''],
+    ['has, a comma', 'x', 'y'],
+    ['tab\there', 'back\\slash', 'q'],
+  ];
+  const outcomes: RowOutcome[] = rows.map((_, k) => (k % 2 ? added(String(k)) : { status: 'SKIPPED', recordId: null, errors: [{ code: 'INVALID_DATA', field: 'Email' }] }));
+
+  it.each([[[0, 1, 2]], [[0]], [[0, 1]], [[1, 3]], [[]]])('writes what the cells would, echoing %j', (echoed) => {
+    // Row 4 had quotes in its file (its comma is inside a cell): no bytes.
+    const fromBytes = resultLines(rows, outcomes, echoed, bytesOf(rows, ',', [4]));
+    expect(fromBytes.toString('utf8')).toBe(resultLines(rows, outcomes, echoed).toString('utf8'));
+  });
+
+  it('echoes from the cells when the file’s delimiter is not a comma', () => {
+    const semi = [['has, a comma', 'x', 'y']];
+    const lines = resultLines(semi, [added('1')], [0, 1, 2], bytesOf(semi, ';'));
+    expect(lines.toString('utf8')).toBe('"has, a comma",x,y,ADDED,1,\n');
+  });
+});
