@@ -241,6 +241,7 @@ export class JobRunner {
     if (!module) throw new JobFailure(`module ${spec.moduleApiName} no longer exists`);
     const actor = await store.getUser(ctx.org.id, job.createdBy.id);
     if (!actor) throw new JobFailure(`user ${job.createdBy.id} no longer exists`);
+    const delimiterByte = ctx.file.delimiter.charCodeAt(0);
     const processor = new BatchProcessor(
       {
         operation: job.operation,
@@ -256,7 +257,7 @@ export class JobRunner {
         moduleByName: (name) => ctx.modules.find((m) => m.apiName.toLowerCase() === name.toLowerCase()),
         trustUniqueIndexes,
         recordLines: store.writesRecordLines,
-        delimiter: ctx.file.delimiter.charCodeAt(0),
+        delimiter: delimiterByte,
       },
       store,
     );
@@ -288,7 +289,6 @@ export class JobRunner {
       };
       // Past the header, then the rows a previous run committed.
       const source = await zip.openEntry(entry, 128 * 1024);
-      const delimiterByte = ctx.file.delimiter.charCodeAt(0);
       const batches = readCsvBatches(
         source,
         { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: processor.takesRecordBytes },

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/domain/job.js';
 import { BatchProcessor } from '../../src/ingest/batch-processor.js';
 import type { CsvBatch } from '../../src/ingest/csv-source.js';
+import { recordBytesOf } from './record-bytes.js';
 import type { RecordRows } from '../../src/ports/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { aBatch, aJob, seedOrg, type Seeded } from '../store/store-builders.js';
@@ -149,16 +150,7 @@ describe('BatchProcessor columns', () => {
 describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', () => {
   /** A batch as readCsvBatches gives it with its records' bytes; rows in `quoted` had quotes (no bytes). */
   function withBytes(rows: string[][], quoted: readonly number[] = []): CsvBatch {
-    const parts = rows.map((r) => Buffer.from(`${r.join(',')}\n`, 'utf8'));
-    const starts: number[] = [];
-    const ends: number[] = [];
-    let at = 0;
-    parts.forEach((p, k) => {
-      starts.push(at);
-      ends.push(quoted.includes(k) ? -1 : at + p.length - 1);
-      at += p.length;
-    });
-    return Object.assign(rows, { recordBytes: { bytes: Buffer.concat(parts), starts, ends, release: () => undefined } });
+    return Object.assign(rows, { recordBytes: { ...recordBytesOf(rows, ',', quoted), release: () => undefined } });
   }
 
   const lineOf = (rows: RecordRows, r: number): string | null => {

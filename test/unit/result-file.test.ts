@@ -3,6 +3,7 @@ import type { FieldMapping } from '../../src/domain/job.js';
 import type { RowOutcome } from '../../src/domain/row-result.js';
 import { echoedColumns, resultEntryName, resultHeaderLine, resultLines } from '../../src/ingest/result-file.js';
 import { eachCase } from './case-table.js';
+import { recordBytesOf } from './record-bytes.js';
 
 const mappedAt = (...indexes: (number | null)[]): FieldMapping[] =>
   indexes.map((index, k) => ({ apiName: `Field_${k}`, index, format: null, findBy: null, module: null, defaultValue: null }));
@@ -135,19 +136,10 @@ describe('resultLines past its first buffer', () => {
 });
 
 describe('resultLines echoing from the records’ bytes', () => {
-  /** The rows as a comma CSV's bytes; rows in `noBytes` have none (they had quotes). */
-  function bytesOf(rows: readonly (readonly string[])[], delimiter = ',', noBytes: readonly number[] = []) {
-    const parts = rows.map((r) => Buffer.from(`${r.join(delimiter)}\n`, 'utf8'));
-    const starts: number[] = [];
-    const ends: number[] = [];
-    let at = 0;
-    parts.forEach((p, k) => {
-      starts.push(at);
-      ends.push(noBytes.includes(k) ? -1 : at + p.length - 1);
-      at += p.length;
-    });
-    return { bytes: new Uint8Array(Buffer.concat(parts)), starts, ends, delimiter: delimiter.charCodeAt(0) };
-  }
+  const bytesOf = (rows: readonly (readonly string[])[], delimiter = ',', noBytes: readonly number[] = []) => ({
+    ...recordBytesOf(rows, delimiter, noBytes),
+    delimiter: delimiter.charCodeAt(0),
+  });
 
   const rows = [
     ['Zoë Ærø', 'Zylker 😀', 'z@zylker.com', 'more', 'cells'],
