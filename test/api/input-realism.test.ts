@@ -157,26 +157,30 @@ describe('rows written from the bytes of their line', () => {
     [',', 'comma'],
     [';', 'semicolon'],
     ['|', 'pipe'],
+    [':', 'colon'],
   ])('stores tabs, backslashes, accents and other delimiters in unquoted cells exactly (%s, %s)', async (d, name) => {
     const other = d === ',' ? ';' : ',';
     const email = (n: string) => `${n}-${name}@x.io`;
     const rows = [
       // Every value its cell as read.
-      ['Tab\there', 'Back\\slash', `Acme${other} Inc`, 'C:\\temp\\new\ttab', '12', 'Web', email('a1')],
+      ['Tab\there', 'Back\\slash', `Acme${other} Inc`, `C${other}\\temp\\new\ttab`, '12', 'Web', email('a1')],
       ['Çelik', 'Zoë', 'Café\\Bar', '日本語の説明', '0', 'Advertisement', email('b2')],
       // Values that are not their cells: a trimmed email, a number written otherwise, a picklist
       // value in another case, a blank cell.
       ['Trim', 'Me', 'Acme', 'x\\y', '007', 'web', ` ${email('c3')} `],
       ['Blank', '', 'Acme', 'tab\tin', '5', 'Web', email('d4')],
+      // A quoted record, whose cell holds the delimiter, among lines: written from its values.
+      ['Quoted', 'Row', `"Acme${d} Quoted"`, 'q\\', '3', 'Web', email('e5')],
     ];
     const csv = [FIELDS.join(d), ...rows.map((r) => r.join(d))].join('\n') + '\n';
     const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition(...FIELDS)));
-    expect(fileCounts(out.job)).toMatchObject({ added_count: 4, total_count: 4 });
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 5, total_count: 5 });
     expect(await storedRows(out)).toEqual([
-      { Last_Name: 'Tab\there', First_Name: 'Back\\slash', Company: `Acme${other} Inc`, Description: 'C:\\temp\\new\ttab', No_of_Employees: 12, Lead_Source: 'Web', Email: email('a1') },
+      { Last_Name: 'Tab\there', First_Name: 'Back\\slash', Company: `Acme${other} Inc`, Description: `C${other}\\temp\\new\ttab`, No_of_Employees: 12, Lead_Source: 'Web', Email: email('a1') },
       { Last_Name: 'Çelik', First_Name: 'Zoë', Company: 'Café\\Bar', Description: '日本語の説明', No_of_Employees: 0, Lead_Source: 'Advertisement', Email: email('b2') },
       { Last_Name: 'Trim', First_Name: 'Me', Company: 'Acme', Description: 'x\\y', No_of_Employees: 7, Lead_Source: 'Web', Email: email('c3') },
       { Last_Name: 'Blank', First_Name: null, Company: 'Acme', Description: 'tab\tin', No_of_Employees: 5, Lead_Source: 'Web', Email: email('d4') },
+      { Last_Name: 'Quoted', First_Name: 'Row', Company: `Acme${d} Quoted`, Description: 'q\\', No_of_Employees: 3, Lead_Source: 'Web', Email: email('e5') },
     ]);
   });
 

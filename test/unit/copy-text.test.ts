@@ -3,7 +3,7 @@ import type { CellValue } from '../../src/domain/coercion.js';
 import { foldKey } from '../../src/domain/metadata.js';
 import type { RecordRows } from '../../src/ports/store.js';
 import { CopyPieces, COPY_PIECE_BYTES } from '../../src/store/postgres/copy-pieces.js';
-import { copyLines } from '../../src/store/postgres/copy-text.js';
+import { copyDelimiter, copyDelimiterOption, copyLines } from '../../src/store/postgres/copy-text.js';
 
 /** COPY's text format as its docs say it, one string per line: what the bytes must equal. */
 function expected(rows: RecordRows, shared: readonly (CellValue | undefined)[], keyed: readonly number[]): string {
@@ -127,6 +127,40 @@ describe('CopyPieces', () => {
   });
 });
 
+/**
+ * COPY text as PostgreSQL reads it (its docs, COPY "Text Format"): lines of fields split at each
+ * unescaped `sep`, `\N` null, a backslash before any other character that character (or the
+ * control character of b, f, n, r, t, v). No octal or hex escapes: copyLines writes none.
+ */
+function parseCopyText(text: string, sep: string): (string | null)[][] {
+  const control: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+  expect(text.endsWith('\n')).toBe(true);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      const fields: (string | null)[] = [];
+      let field = '';
+      let raw = '';
+      for (let i = 0; i < line.length; i++) {
+        const ch = line[i] as string;
+        if (ch === '\\') {
+          const next = line[++i] as string;
+          raw += ch + next;
+          field += control[next] ?? next;
+        } else if (ch === sep) {
+          fields.push(raw === '\\N' ? null : field);
+          field = raw = '';
+        } else {
+          field += ch;
+          raw += ch;
+        }
+      }
+      fields.push(raw === '\\N' ? null : field);
+      return fields;
+    });
+}
+
 describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () => {
   /** Rows whose lines are `lines` (null: written from its values), the values of those left undefined but for column `kept`. */
   function withLines(values: (CellValue | undefined)[][], lines: (string | null)[], delimiter: string, kept: number): RecordRows {
@@ -146,21 +180,43 @@ describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () =
     return { ...rows, lines: { bytes: new Uint8Array(Buffer.concat(parts)), starts, ends, delimiter: delimiter.charCodeAt(0) } };
   }
 
-  it.each([',', ';', '\t'])('writes a line’s cells as its values would be written, delimiter %j', (d) => {
+  it.each([',', ';', ':', '|', '\t'])('writes a line’s cells as its values would be read, delimiter %j', (d) => {
     const values: (CellValue | undefined)[][] = [
       ['Smith', 'smith@Zylker.com', 'back\\slash', '42'],
       ['Zoë', 'ÉLODIE@zylker.com', d === '\t' ? 'no tab' : 'a\ttab', '日本'],
-      ['from values', 'v@x.io', 'line\nbreak', null],
+      ['from values', `v@x.io${d === '\t' ? '' : d}`, 'line\nbreak', null],
+      ['two \\\\ here', 'k@x.io', 'and \\ there', 'end\\'],
+      ['no backslash', 'k2@x.io', 'after', 'them'],
     ];
-    const lines = [values[0]?.join(d) ?? '', values[1]?.join(d) ?? '', null];
+    const lines = [0, 1, null, 3, 4].map((r) => (r === null ? null : (values[r] as string[]).join(d)));
     const shared = ['2026-12-01T10:00:00+00:00', '5725767000000000001'];
-    const got = decoded(copyLines(withLines(values, lines, d, 1), shared, [1]));
-    expect(got).toBe(expected(batch(values), shared, [1]));
+    const rows = withLines(values, lines, d, 1);
+    const sep = d === '\t' ? '\t' : d;
+    expect(String.fromCharCode(copyDelimiter(rows))).toBe(sep);
+    const got = decoded(copyLines(rows, shared, [1]));
+    const parsed = parseCopyText(got, sep);
+    expect(parsed).toEqual(parseCopyText(expected(batch(values), shared, [1]), '\t'));
+    expect(parsed[2]?.[4]).toBe(`v@x.io${d === '\t' ? '' : d}`);
+    // A line's bytes as they are, its backslashes doubled.
+    expect(got).toContain(`${sep}${(lines[3] as string).replaceAll('\\', '\\\\')}${sep}`);
+  });
+
+  it('keeps the tab for a delimiter COPY would refuse or a line-less batch, and says which one COPY is given', () => {
+    const rows = withLines([['a', 'b']], ['a.b'], '.', 1);
+    expect(copyDelimiter(rows)).toBe(0x09);
+    expect(copyDelimiter(batch([['a', 'b']]))).toBe(0x09);
+    expect(decoded(copyLines(rows, [], [1]))).toBe(expected(batch([['a', 'b']]), [], [1]));
+    expect(copyDelimiterOption(0x09)).toBe('');
+    expect(copyDelimiterOption(0x2c)).toBe(" (DELIMITER ',')");
+    expect(copyDelimiterOption(0x7c)).toBe(" (DELIMITER '|')");
   });
 
   it('takes pieces big enough for lines that escape every byte', () => {
     const line = '\\'.repeat(40_000);
-    const got = copyLines(withLines([[line, 'k']], [`${line},k`], ',', 1), [], [1]);
-    expect(decoded(got)).toBe(expected(batch([[line, 'k']]), [], [1]));
+    for (const d of [',', '.']) {
+      const got = copyLines(withLines([[line, 'k']], [`${line}${d}k`], d, 1), [], [1]);
+      const sep = d === ',' ? ',' : '\t';
+      expect(parseCopyText(decoded(got), sep)).toEqual(parseCopyText(expected(batch([[line, 'k']]), [], [1]), '\t'));
+    }
   });
 });

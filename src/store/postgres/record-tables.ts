@@ -9,7 +9,7 @@ import type { RecordKeys, RecordQuery, RecordRows, StoredRecord } from '../../po
 import { givenColumns, givenMask, keyedColumns, keysSelect, rowKeys } from '../record-rows.js';
 import type { Queryable } from './pg-pool.js';
 import { freshPieces, type PieceSource } from './copy-pieces.js';
-import { copyLines } from './copy-text.js';
+import { copyDelimiter, copyDelimiterOption, copyLines } from './copy-text.js';
 import { criteriaSql } from './record-criteria.js';
 import {
   columnType, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
@@ -98,7 +98,10 @@ export class PgRecordTable {
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
     const sharedNames = Object.keys(rows.shared);
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
-    return { sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN`, data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed, pieces) };
+    return {
+      sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN${copyDelimiterOption(copyDelimiter(rows))}`,
+      data: copyLines(rows, sharedNames.map((k) => rows.shared[k]), keyed, pieces),
+    };
   }
 
   /**
