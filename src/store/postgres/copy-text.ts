@@ -32,9 +32,10 @@ export function copyDelimiterOption(delimiter: number): string {
 /**
  * A batch's rows as COPY text-format lines (PostgreSQL docs, COPY "Text Format"), written as UTF-8
  * straight into buffers of about 64 KB: `id`, the shared fields (the same bytes on every line),
- * the columns, then the key columns of `keyed`, separated by copyDelimiter(rows). Built as strings, a line was some thirty
- * concatenations, each a V8 object, then flattened and encoded again: ~2.4 KB of garbage a row on
- * the PostgreSQL commit thread (`--trace-gc`: 308 scavenges and 42 full collections per million rows).
+ * the columns, then the key columns of `keyed`, separated by copyDelimiter(rows). Built as
+ * strings, a line was some thirty concatenations, each a V8 object, then flattened and encoded
+ * again: ~2.4 KB of garbage a row on the PostgreSQL commit thread (`--trace-gc`: 308 scavenges and
+ * 42 full collections per million rows).
  * The buffers come from `source` (copy-pieces.ts); each piece returned is a view of one of them.
  */
 export function copyLines(
