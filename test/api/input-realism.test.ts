@@ -142,8 +142,9 @@ describe('line ends and quoting', () => {
 });
 
 // On PostgreSQL a row whose every value is its cell as read is copied into the COPY text from the
-// file's bytes (store/postgres/copy-text.ts writeLine); any other row from its values. Both kinds
-// must store the same thing, whatever the cells hold.
+// file's bytes (store/postgres/copy-text.ts: LineCopier under the file's delimiter, writeLine for
+// one COPY cannot take); any other row from its values. Both kinds must store the same thing,
+// whatever the cells hold.
 describe('rows written from the bytes of their line', () => {
   const FIELDS = ['Last_Name', 'First_Name', 'Company', 'Description', 'No_of_Employees', 'Lead_Source', 'Email'] as const;
 

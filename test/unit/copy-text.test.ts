@@ -4,6 +4,8 @@ import { foldKey } from '../../src/domain/metadata.js';
 import type { RecordRows } from '../../src/ports/store.js';
 import { CopyPieces, COPY_PIECE_BYTES } from '../../src/store/postgres/copy-pieces.js';
 import { copyDelimiter, copyDelimiterOption, copyLines } from '../../src/store/postgres/copy-text.js';
+import { PgRecordTable } from '../../src/store/postgres/record-tables.js';
+import type { FieldDef, ModuleDef } from '../../src/domain/metadata.js';
 
 /** COPY's text format as its docs say it, one string per line: what the bytes must equal. */
 function expected(rows: RecordRows, shared: readonly (CellValue | undefined)[], keyed: readonly number[]): string {
@@ -209,6 +211,42 @@ describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () =
     expect(copyDelimiterOption(0x09)).toBe('');
     expect(copyDelimiterOption(0x2c)).toBe(" (DELIMITER ',')");
     expect(copyDelimiterOption(0x7c)).toBe(" (DELIMITER '|')");
+  });
+
+  it('doubles the backslashes of lines stored in any order, and of bytes seen through an offset view', () => {
+    // Row 0's line is the second in the bytes and has no backslash; row 1's, before it, has one:
+    // the next backslash found for row 0 says nothing about row 1's earlier bytes.
+    const first = 'a\\b,x@y.io';
+    const second = 'plain,k@y.io';
+    const bytes = Buffer.from(`${first}${second}`, 'utf8');
+    const values = [
+      ['plain', 'k@y.io'],
+      ['a\\b', 'x@y.io'],
+    ];
+    const order: RecordRows = {
+      ...batch(values),
+      lines: { bytes: new Uint8Array(bytes), starts: Int32Array.of(first.length, 0), ends: Int32Array.of(bytes.length, first.length), delimiter: 0x2c },
+    };
+    expect(parseCopyText(decoded(copyLines(order, [], [1])), ',')).toEqual(parseCopyText(expected(batch(values), [], [1]), '\t'));
+    // The same bytes at offset 7 of a larger buffer whose first bytes are backslashes.
+    const larger = Buffer.concat([Buffer.from('\\'.repeat(7)), bytes, Buffer.from('\\\\')]);
+    const view: RecordRows = { ...order, lines: { ...(order.lines as NonNullable<RecordRows['lines']>), bytes: new Uint8Array(larger.buffer, larger.byteOffset + 7, bytes.length) } };
+    expect(parseCopyText(decoded(copyLines(view, [], [1])), ',')).toEqual(parseCopyText(expected(batch(values), [], [1]), '\t'));
+  });
+
+  it('names the delimiter in the COPY statement of a batch with lines, and never in that of updates', () => {
+    const field = (apiName: string, dataType: FieldDef['dataType'], unique: boolean): FieldDef => ({
+      id: apiName, apiName, label: apiName, dataType, length: 255, mandatory: false, unique, readOnly: false, lookupModule: null, picklistValues: [], isNameField: false,
+    });
+    const leads: ModuleDef = { id: '1', apiName: 'Leads', singularLabel: 'Lead', pluralLabel: 'Leads', custom: false, fields: [field('Last_Name', 'text', false), field('Email', 'email', true)] };
+    const table = new PgRecordTable('rec_1', leads, new Set(), false);
+    const plain = { ...batch([['Kent', 'k@x.io']]), columns: ['Last_Name', 'Email'] };
+    const lined: RecordRows = { ...plain, lines: { bytes: new Uint8Array(Buffer.from('Kent:k@x.io')), starts: Int32Array.of(0), ends: Int32Array.of(11), delimiter: 0x3a } };
+    expect(table.copyOf(lined)?.sql).toMatch(/ FROM STDIN \(DELIMITER ':'\)$/);
+    expect(table.copyOf(plain)?.sql).toMatch(/ FROM STDIN$/);
+    const updates = table.updatesOf(lined);
+    expect(updates?.copy).toMatch(/ FROM STDIN$/);
+    expect(decoded([...(updates?.data ?? [])])).toBe(decoded([...(table.updatesOf(plain)?.data ?? [])]));
   });
 
   it('takes pieces big enough for lines that escape every byte', () => {

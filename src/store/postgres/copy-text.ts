@@ -155,7 +155,7 @@ function writeLine(out: Buffer, at: number, lines: RecordLines, start: number, e
   return at;
 }
 
-/** Bytes a field (with its tab) can take at most. Folding a key may lengthen it: counted twice above. */
+/** Bytes a field (with its delimiter) can take at most. Folding a key may lengthen it: counted twice above. */
 function fieldBound(v: CellValue | undefined): number {
   return typeof v === 'string' ? 3 * v.length + 1 : 32;
 }

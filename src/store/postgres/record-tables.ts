@@ -150,7 +150,9 @@ export class PgRecordTable {
       ].map((col) => `${col} = u.${col}`);
       return `UPDATE ${this.table} AS t SET ${[...sets, ...shared].join(', ')} FROM ${temp} AS u WHERE u."_grp" = ${no} AND t."id" = u."id"`;
     });
-    const withGroups: RecordRows = { ...rows, columns: ['_grp', ...rows.columns], values: [group, ...rows.values], shared: {} };
+    // Updates never come as lines (RecordRows.lines: inserts only); none are passed on, so that
+    // the data stays tab-separated as this COPY reads it.
+    const withGroups: RecordRows = { columns: ['_grp', ...rows.columns], ids: rows.ids, values: [group, ...rows.values], shared: {}, keptKeys: rows.keptKeys };
     return {
       create: `CREATE TEMP TABLE IF NOT EXISTS ${temp} ("id" BIGINT, ${defs}) ON COMMIT DELETE ROWS`,
       copy: `COPY ${temp} (${['id', ...names].map(quoteIdent).join(', ')}) FROM STDIN`,
