@@ -3,7 +3,9 @@
 // bench's insert). Prints the time, the processor's and the result lines' share, and GC counts.
 // Run under the job thread's GC settings (threaded-job-processing.ts) for comparable GC:
 //   node --max-semi-space-size=10 --no-parallel-scavenge --heap-growing-percent=100 bench/tools/job-thread.mjs [ZIP=bench/.work/leads-1000000.zip] [insert|upsert]
-// BATCH=n sets the rows per batch (2000, as the server).
+// BATCH=n sets the rows per batch (2000, as the server). LINES=1 reads as for PostgreSQL: each
+// batch keeps its record bytes and inserts go as their lines (RecordRows.lines); CHECKS=0 then reads
+// every cell as a string (no cellChecks).
 // (npm run bench makes the zip; so does `node bench/generate-leads.mjs` plus any zip tool.)
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { readCsvBatches } from '../../dist/ingest/csv-source.js';
 import { resultLines } from '../../dist/ingest/result-file.js';
 import { openZipBlob } from '../../dist/ingest/zip-source.js';
 import { SqliteStore } from '../../dist/store/sqlite/sqlite-store.js';
+import { BENCH_HEADER } from '../generate-leads.mjs';
 
 const zipPath = process.argv[2] ?? new URL('../.work/leads-1000000.zip', import.meta.url).pathname;
 const operation = process.argv[3] ?? 'insert';
@@ -46,30 +49,31 @@ try {
   const blobs = new FsBlobStore(dir);
   const zip = await openZipBlob(blobs, 'uploads/leads.zip', statSync(path.join(dir, 'uploads', 'leads.zip')).size);
   const entry = zip.entries[0];
-  let header = null;
-  let processor = null;
+  const lines = process.env.LINES === '1';
+  const processor = new BatchProcessor({
+    operation, module: leads, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: Number.MAX_SAFE_INTEGER,
+    mappings: BENCH_HEADER.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
+    columnCount: BENCH_HEADER.length, actor: await store.getUser(orgId, userId), users: await store.listUsers(orgId),
+    moduleByName: (name) => all.find((m) => m.apiName === name),
+    // As the job runner's first pass of an insert: no lookups, the unique indexes decide.
+    trustUniqueIndexes: operation === 'insert',
+    recordLines: lines, delimiter: 0x2c, echoedColumns: [0, 1, 2],
+  }, store);
   let rowsDone = 0;
+  let batches = 0;
   let processMs = 0;
   let resultMs = 0;
   const t0 = performance.now();
-  for await (const batch of readCsvBatches(await zip.openEntry(entry, 128 * 1024), { encoding: 'UTF-8', delimiter: ',' }, Number(process.env.BATCH ?? 2000))) {
-    let rows = batch;
-    if (!header) {
-      header = batch[0];
-      rows = batch.slice(1);
-      processor = new BatchProcessor({
-        operation, module: leads, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: Number.MAX_SAFE_INTEGER,
-        mappings: header.map((apiName, index) => ({ apiName, index, format: null, findBy: null, module: null, defaultValue: null })),
-        columnCount: header.length, actor: await store.getUser(orgId, userId), users: await store.listUsers(orgId),
-        moduleByName: (name) => all.find((m) => m.apiName === name),
-        // As the job runner's first pass of an insert: no lookups, the unique indexes decide.
-        trustUniqueIndexes: operation === 'insert',
-      }, store);
-    }
+  const options = { encoding: 'UTF-8', delimiter: ',', recordBytes: lines, cellChecks: process.env.CHECKS === '0' ? undefined : processor.cellChecks };
+  // Past the header, as the job runner reads.
+  for await (const rows of readCsvBatches(await zip.openEntry(entry, 128 * 1024), options, Number(process.env.BATCH ?? 2000), 1)) {
     const t1 = performance.now();
-    const result = await processor.process(rows, rowsDone + 1, '2026-01-01T00:00:00+00:00', Number.MAX_SAFE_INTEGER);
+    // As the server: the two batches before this one may still be committing (MAX_COMMITS_IN_FLIGHT).
+    const result = await processor.process(rows, rowsDone + 1, '2026-01-01T00:00:00+00:00', Math.max(0, batches++ - 2));
     const t2 = performance.now();
-    resultLines(rows, result.outcomes, [0, 1, 2]);
+    const raw = rows.recordBytes;
+    resultLines(rows, result.outcomes, [0, 1, 2], raw && { bytes: raw.bytes, starts: raw.starts, ends: raw.ends, delimiter: 0x2c });
+    raw?.release();
     resultMs += performance.now() - t2;
     processMs += t2 - t1;
     rowsDone += rows.length;

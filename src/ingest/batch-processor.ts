@@ -1,9 +1,10 @@
+import { cellBytesCheck, type CellBytesCheck } from '../domain/cell-bytes.js';
 import { coerceCell, Refusal, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
 import type { RecordKeys, RecordLines, RecordRows, Store, User } from '../ports/store.js';
-import type { BatchRecordBytes } from './csv-byte-reader.js';
+import { splitOn, type BatchRecordBytes } from './csv-byte-reader.js';
 import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
@@ -31,6 +32,8 @@ export interface ResourcePlan {
   readonly recordLines?: boolean;
   /** The CSV's delimiter byte, for RecordLines. */
   readonly delimiter?: number;
+  /** Columns the result file echoes: their cells are always read as strings (cellChecks). */
+  readonly echoedColumns?: readonly number[];
 }
 
 export interface BatchResult {
@@ -234,6 +237,18 @@ export class BatchProcessor {
   }
   /** The columns a row written as its line sends no values for: all but its unique and name fields'. */
   private readonly clearedSlots: readonly number[];
+  /** Per CSV column, the check that spares its cells a string when lines are sent; null: read them. */
+  private readonly checks: readonly (CellBytesCheck | null)[] | undefined;
+  /** The cells a checked row is read for (those of columns without a check). */
+  private readonly readCells: readonly CellPlan[];
+  /**
+   * For readCsvBatches' cellChecks: a row whose other cells pass these is only read for the cells
+   * the batch looks at (unique, name, mandatory and picklist fields, echoed columns), and goes to
+   * the store as its line. Undefined where rows are not sent as lines.
+   */
+  get cellChecks(): readonly (CellBytesCheck | null)[] | undefined {
+    return this.checks;
+  }
   private batchNo = 0;
 
   constructor(
@@ -272,6 +287,16 @@ export class BatchProcessor {
     // The store derives keys from these (unique fields, and name fields that lookups find records by).
     const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
     this.clearedSlots = columns.map((_, c) => c).filter((c) => !keyed(this.fields.get(columns[c] as string)));
+    const echoed = new Set(plan.echoedColumns ?? []);
+    const read = (c: CellPlan, i: number): boolean => {
+      const f = c.field as FieldDef;
+      return keyed(f) || f.mandatory || c.picklist || c.isFindBy || echoed.has(i);
+    };
+    // A boolean's value is never its cell: no row of such a file is written as its line.
+    const someLines = this.linesUsable && !this.cells.some((c) => c.field?.dataType === 'boolean');
+    const checks = someLines ? this.cells.map((c, i) => (read(c, i) ? null : cellBytesCheck(c.field as FieldDef, c.context))) : [];
+    this.checks = checks.some((c) => c !== null) ? checks : undefined;
+    this.readCells = this.checks ? this.cells.filter((_, i) => checks[i] === null) : [];
     for (const f of plan.module.fields) {
       if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
@@ -295,7 +320,7 @@ export class BatchProcessor {
     const cols: BatchColumns = [];
     for (let c = 0; c < width; c++) cols.push(packedSlots<CellValue | undefined>(rows.length));
     const recordBytes = this.linesUsable ? (rows as { recordBytes?: BatchRecordBytes }).recordBytes : undefined;
-    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k, recordBytes !== undefined && (recordBytes.ends[k] as number) >= 0));
+    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k, recordBytes));
     const findByValues: string[] = [];
     for (const p of prepared) if (p.matchValue !== null) findByValues.push(p.matchValue);
     const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
@@ -456,12 +481,24 @@ export class BatchProcessor {
   }
 
   /** Reads row k's cells into the batch's columns; returns what else the row says. */
-  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, hasBytes: boolean): PreparedRow {
+  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, bytes: BatchRecordBytes | undefined): PreparedRow {
+    const hasBytes = bytes !== undefined && (bytes.ends[k] as number) >= 0;
+    if (!hasBytes || bytes.checked[k] !== true) return this.prepareCells(row, rowNumber, cols, k, hasBytes, this.cells);
+    // The row's other cells passed their checks: they go as the line's bytes.
+    const p = this.prepareCells(row, rowNumber, cols, k, true, this.readCells);
+    if (p.verbatim || p.refused !== null) return p;
+    // A cell read makes the row one written from its values (a picklist spelled otherwise, a blank
+    // cell): every cell is needed after all, as strings. Those read already decide as they did.
+    const cells = splitOn(bytes.bytes.toString('utf8', bytes.starts[k], bytes.ends[k]), String.fromCharCode(this.plan.delimiter ?? 0x2c));
+    return this.prepareCells(cells, rowNumber, cols, k, true, this.cells);
+  }
+
+  private prepareCells(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, hasBytes: boolean, cells: readonly CellPlan[]): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
     const p: PreparedRow = { refs: null, errors: null, matchKey: null, matchValue: null, refused, verbatim: hasBytes && row.length === this.plan.columnCount };
     if (refused !== null) return p;
-    for (const c of this.cells) {
+    for (const c of cells) {
       let cell = c.index === null ? '' : row[c.index] ?? '';
       let blank = isBlank(cell);
       // A blank cell is not its value (null, or a default_value): the row is written from its values.

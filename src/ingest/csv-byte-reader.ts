@@ -1,3 +1,4 @@
+import type { CellBytesCheck } from '../domain/cell-bytes.js';
 import { CsvRecordTooLongError, splitRecords } from './csv-record-reader.js';
 
 const QUOTE = 0x22;
@@ -25,6 +26,8 @@ export class CsvByteRecordReader {
   private bomChecked = false;
   /** Set by keepRecordBytes: where each record's bytes are copied, in step with the records returned. */
   private raw: RecordBytes | null = null;
+  /** Set by keepRecordBytes: per column, the check that spares its cells a string (null: read them). */
+  private checks: readonly (CellBytesCheck | null)[] | null = null;
 
   /**
    * @param delimiter one ASCII character
@@ -42,9 +45,15 @@ export class CsvByteRecordReader {
   /**
    * From now on, copies each record's bytes into `raw` as it is returned (RecordBytes says what
    * for); a record that had quotes gets none.
+   *
+   * With `checks`, a record without quotes whose cells, one per check, each pass their column's
+   * check is returned with those cells as '' (only the columns without a check are read as
+   * strings), and is marked checked in `raw`: its bytes say the rest. Any other record is read
+   * whole, as without checks.
    */
-  keepRecordBytes(raw: RecordBytes): void {
+  keepRecordBytes(raw: RecordBytes, checks?: readonly (CellBytesCheck | null)[]): void {
     this.raw = raw;
+    this.checks = checks ?? null;
   }
 
   static supports(delimiter: string): boolean {
@@ -124,19 +133,54 @@ export class CsvByteRecordReader {
       }
       // An empty line is skipped, as in CsvRecordReader.
       if (end > pos) {
-        const text = b.toString('utf8', pos, end);
-        if (quoted) {
-          const before = out.length;
-          splitRecords(text, this.delim, out, true);
-          if (this.raw) for (let i = before; i < out.length; i++) this.raw.none(pos);
+        const checked = !quoted && this.checks !== null ? this.checkedCells(b, pos, end, this.checks) : null;
+        if (checked !== null) {
+          out.push(checked);
+          (this.raw as RecordBytes).addChecked(pos, end);
         } else {
-          out.push(splitOn(text, this.delimiter));
-          this.raw?.add(pos, end, text);
+          const text = b.toString('utf8', pos, end);
+          if (quoted) {
+            const before = out.length;
+            splitRecords(text, this.delim, out, true);
+            if (this.raw) for (let i = before; i < out.length; i++) this.raw.none(pos);
+          } else {
+            out.push(splitOn(text, this.delimiter));
+            this.raw?.add(pos, end, text);
+          }
         }
       }
       pos = next;
     }
     return pos;
+  }
+
+  /**
+   * The cells of the record `b[pos, end)` (no quotes in it) when each passes its column's check:
+   * '' for the checked ones, the others read as strings; null when the record has another number
+   * of cells, a cell fails its check, or a cell read is not UTF-8 (U+FFFD where its bytes were not).
+   */
+  private checkedCells(b: Buffer, pos: number, end: number, checks: readonly (CellBytesCheck | null)[]): string[] | null {
+    const cells: string[] = [];
+    const delim = this.delim;
+    const last = checks.length - 1;
+    let from = pos;
+    for (let i = 0; i <= last; i++) {
+      let at = from;
+      while (at < end && b[at] !== delim) at++;
+      // The last column's cell ends the record; every other ends at a delimiter.
+      if ((at === end) !== (i === last)) return null;
+      const check = checks[i] as CellBytesCheck | null;
+      if (check === null) {
+        const cell = b.toString('utf8', from, at);
+        if (cell.includes('\uFFFD')) return null;
+        cells.push(cell);
+      } else {
+        if (!check(b, from, at)) return null;
+        cells.push('');
+      }
+      from = at + 1;
+    }
+    return cells;
   }
 
   /**
@@ -181,7 +225,7 @@ export class CsvByteRecordReader {
  * `text.split(delimiter)` for a record without quotes, by indexOf and slice: String.prototype.split
  * is a runtime call that took 15–25% longer per record (measured on the bench's records).
  */
-function splitOn(text: string, delimiter: string): string[] {
+export function splitOn(text: string, delimiter: string): string[] {
   const cells: string[] = [];
   let from = 0;
   for (;;) {
@@ -211,6 +255,7 @@ export class RecordBytes {
   private bytes: Buffer;
   private starts: number[] = [];
   private ends: number[] = [];
+  private checked: boolean[] = [];
   /** Bytes held. */
   private at = 0;
   /** Where the chunk being split starts in `bytes`, less its first byte's offset in the chunk. */
@@ -233,11 +278,20 @@ export class RecordBytes {
     // U+FFFD in the text may stand for bytes that are not UTF-8, which a store would refuse: such
     // a record is written from its values. (A one-byte string is answered without a search.)
     this.ends.push(text.includes('\uFFFD') ? -1 : this.base + end);
+    this.checked.push(false);
   }
 
   none(start: number): void {
     this.starts.push(this.base + start);
     this.ends.push(-1);
+    this.checked.push(false);
+  }
+
+  /** A record whose cells passed their checks (CsvByteRecordReader.keepRecordBytes): UTF-8, every byte. */
+  addChecked(start: number, end: number): void {
+    this.starts.push(this.base + start);
+    this.ends.push(this.base + end);
+    this.checked.push(true);
   }
 
   /** The records of `b` up to `end` (where the split stopped) are split: keeps their bytes. */
@@ -262,6 +316,7 @@ export class RecordBytes {
       bytes: whole.subarray(0, cut),
       starts: this.starts.slice(0, count),
       ends: this.ends.slice(0, count),
+      checked: this.checked.slice(0, count),
       release: () => {
         // Once: a buffer in the free list twice would be two batches' at once.
         if (released) return;
@@ -274,6 +329,7 @@ export class RecordBytes {
     this.bytes = rest;
     this.starts = this.starts.slice(count).map((s) => s - cut);
     this.ends = this.ends.slice(count).map((e) => (e < 0 ? -1 : e - cut));
+    this.checked = this.checked.slice(count);
     this.at -= cut;
     return taken;
   }
@@ -290,6 +346,8 @@ export interface BatchRecordBytes {
   readonly starts: readonly number[];
   /** -1 for a record not to write from its bytes. */
   readonly ends: readonly number[];
+  /** The record's cells passed their checks, and those are '' among its cells (keepRecordBytes). */
+  readonly checked: readonly boolean[];
   /** Nothing reads `bytes` any more (the batch is committed): the reader may use them again. */
   release(): void;
 }

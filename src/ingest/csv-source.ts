@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
+import type { CellBytesCheck } from '../domain/cell-bytes.js';
 import { CsvByteRecordReader, RecordBytes, type BatchRecordBytes } from './csv-byte-reader.js';
 import { CsvRecordReader } from './csv-record-reader.js';
 
@@ -11,6 +12,11 @@ export interface CsvReadOptions {
    * (UTF-8 with a one-byte delimiter); other files' batches have none.
    */
   readonly recordBytes?: boolean;
+  /**
+   * With recordBytes: per column, a check that spares the cells passing it a string
+   * (CsvByteRecordReader.keepRecordBytes); null for a column read as strings.
+   */
+  readonly cellChecks?: readonly (CellBytesCheck | null)[];
 }
 
 /** A batch of records, with their bytes when the reader was asked to keep them. */
@@ -43,7 +49,7 @@ const DECODE_PIECE = 16 * 1024;
 export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, maxBatch: number, skip = 0): AsyncGenerator<CsvBatch> {
   const reader = recordReader(opts);
   let raw: RecordBytes | null = null;
-  if (opts.recordBytes && reader instanceof CsvByteRecordReader) reader.keepRecordBytes((raw = new RecordBytes()));
+  if (opts.recordBytes && reader instanceof CsvByteRecordReader) reader.keepRecordBytes((raw = new RecordBytes()), opts.cellChecks);
   let pending: string[][] = [];
   let toSkip = skip;
   const cut = (n: number): CsvBatch => {

@@ -258,6 +258,7 @@ export class JobRunner {
         trustUniqueIndexes,
         recordLines: store.writesRecordLines,
         delimiter: delimiterByte,
+        echoedColumns: echoedColumns(spec.mappings),
       },
       store,
     );
@@ -291,7 +292,7 @@ export class JobRunner {
       const source = await zip.openEntry(entry, 128 * 1024);
       const batches = readCsvBatches(
         source,
-        { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: processor.takesRecordBytes },
+        { encoding: ctx.encoding, delimiter: ctx.file.delimiter, recordBytes: processor.takesRecordBytes, cellChecks: processor.cellChecks },
         this.o.batchSize,
         progress.rowsDone + 1,
       );
