@@ -13,6 +13,8 @@ interface Committer {
   commitBatch(b: BatchCommit): Promise<void>;
   /** SQLite: commits the batch and reserves `count` record ids in its transaction; returns one past the last. */
   commitBatchReserving?(b: BatchCommit, count: number): number;
+  /** PostgreSQL: builds a batch's commit at once, and returns what sends it (run in order). */
+  prepareCommit?(b: BatchCommit): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /** SQLite: the WAL checkpoint that commits leave for an idle moment; true once it is complete. */
   checkpointIdle?(): boolean;
@@ -56,19 +58,26 @@ port.on('message', (m: CommitRequest) => {
   // A request postpones the checkpoint at once, though it is answered after those before it.
   if ('close' in m) idle?.stop();
   else idle?.activity();
-  last = last.then(() => handle(m)).then(() => idle?.activity());
+  // Built while the commits before it run (PostgreSQL), sent after them.
+  const prepared = 'batch' in m ? committer.then((store) => store.prepareCommit?.(m.batch)) : undefined;
+  prepared?.catch(() => undefined);
+  last = last.then(() => handle(m, prepared)).then(() => idle?.activity());
 });
 
 /** Never throws: every request gets an answer, or its sender would wait forever. */
-async function handle(m: CommitRequest): Promise<void> {
+async function handle(m: CommitRequest, prepared: Promise<(() => Promise<void>) | undefined> | undefined): Promise<void> {
   let reply: CommitReply;
   try {
     const store = await committer;
+    const commit = await prepared;
     if ('close' in m) {
       await store.close();
       reply = { id: m.id, ok: true };
     } else if (m.reserveIds && store.commitBatchReserving) {
       reply = { id: m.id, ok: true, reserved: store.commitBatchReserving(m.batch, m.reserveIds) };
+    } else if (commit) {
+      await commit();
+      reply = { id: m.id, ok: true };
     } else {
       await store.commitBatch(m.batch);
       reply = { id: m.id, ok: true };

@@ -13,6 +13,11 @@ import type { PgRecordTable } from './record-tables.js';
 
 type Row = Record<string, unknown>;
 
+interface BuiltBatch {
+  readonly text: string;
+  readonly copies: readonly (readonly Uint8Array[])[];
+}
+
 /**
  * A batch's commit does not wait for its WAL flush: a process crash loses nothing, and an OS crash
  * at most the last batches, records and checkpoint together, which the job redoes (as SQLite's
@@ -133,28 +138,54 @@ export class PgJobQueue {
    * parameters.
    */
   async commitBatch(b: BatchCommit): Promise<void> {
-    try {
-      if (resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
-        await this.commitWithParameters(b, await this.catalog.recordTable(b.moduleId));
-        return;
-      }
-      for (let attempt = 1; ; attempt++) {
-        const { table: records, version } = await this.catalog.recordTableOfVersion(b.moduleId, attempt > 1);
-        const updates = records.updatesOf(b.updates, this.pieces.take);
-        const copy = records.copyOf(b.inserts, this.pieces.take);
-        const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
-        try {
-          const writes = [...(updates ? [updates.create, updates.copy, ...updates.apply] : []), ...(copy ? [copy.sql] : [])];
-          await runOneTrip(this.pool, batchText(b, version, records.table, writes), copies);
-          return;
-        } catch (e) {
-          // The schema moved since the table was cached: the batch again, with the table as it is now.
-          if (codeOf(e) !== 'BW003' || attempt === 3) throw e;
-        } finally {
-          // Sent or failed, runOneTrip has settled: no socket holds the data any more.
-          this.pieces.giveBack(copies.flat());
+    await (await this.prepareCommit(b))();
+  }
+
+  /**
+   * Builds a batch's query and COPY data, and returns what sends them (commitBatch is the two in a
+   * row). The commit thread builds a batch while the server still writes the one before it.
+   * Building reads nothing that batch writes; the query checks the checkpoint it continues from
+   * when it runs, so a batch sent after a failed one still fails.
+   */
+  async prepareCommit(b: BatchCommit): Promise<() => Promise<void>> {
+    if (resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
+      const table = await this.catalog.recordTable(b.moduleId);
+      return () => this.failingAsPort(b, () => this.commitWithParameters(b, table));
+    }
+    let built: BuiltBatch | null = await this.buildBatch(b, false);
+    return () =>
+      this.failingAsPort(b, async () => {
+        for (let attempt = 1; ; attempt++) {
+          const batch = built ?? (await this.buildBatch(b, true));
+          built = null;
+          try {
+            await runOneTrip(this.pool, batch.text, batch.copies);
+            return;
+          } catch (e) {
+            // The schema moved since the table was cached: the batch again, with the table as it is now.
+            if (codeOf(e) !== 'BW003' || attempt === 3) throw e;
+          } finally {
+            // Sent or failed, runOneTrip has settled: no socket holds the data any more.
+            this.pieces.giveBack(batch.copies.flat());
+          }
         }
-      }
+      });
+  }
+
+  /** A batch's one query and the data of its COPYs; `fresh` reads the record table's columns again. */
+  private async buildBatch(b: BatchCommit, fresh: boolean): Promise<BuiltBatch> {
+    const { table: records, version } = await this.catalog.recordTableOfVersion(b.moduleId, fresh);
+    const updates = records.updatesOf(b.updates, this.pieces.take);
+    const copy = records.copyOf(b.inserts, this.pieces.take);
+    const copies = [updates?.data, copy?.data].filter((d) => d !== undefined);
+    const writes = [...(updates ? [updates.create, updates.copy, ...updates.apply] : []), ...(copy ? [copy.sql] : [])];
+    return { text: batchText(b, version, records.table, writes), copies };
+  }
+
+  /** Runs a commit, turning the server's refusals into the port's errors. */
+  private async failingAsPort(b: BatchCommit, commit: () => Promise<void>): Promise<void> {
+    try {
+      await commit();
     } catch (e) {
       const code = codeOf(e);
       if (code === 'BW001') throw new LeaseLostError(b.jobId);

@@ -246,8 +246,11 @@ export class PostgresStore implements Store {
     if (this.committer) return this.committer.commit(batch).then(() => undefined);
     // Each on a connection of its own from the pool: a job's next batch waits for the one before
     // it, or it could commit first (and be refused: it continues from a checkpoint not there yet).
+    // Built now, sent once the one before is answered (PgJobQueue.prepareCommit).
+    const prepared = this.jobs.prepareCommit(batch);
+    prepared.catch(() => undefined);
     const before = this.commitsOfJob.get(batch.jobId) ?? Promise.resolve();
-    const commit = before.then(() => this.jobs.commitBatch(batch));
+    const commit = before.then(async () => (await prepared)());
     const settled = commit.then(
       () => undefined,
       () => undefined,
@@ -257,6 +260,11 @@ export class PostgresStore implements Store {
       if (this.commitsOfJob.get(batch.jobId) === settled) this.commitsOfJob.delete(batch.jobId);
     });
     return commit;
+  }
+
+  /** The commit thread's side of commitBatch: builds the batch now, and returns what sends it. */
+  prepareCommit(batch: BatchCommit): Promise<() => Promise<void>> {
+    return this.jobs.prepareCommit(batch);
   }
 
   readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart> {
