@@ -46,6 +46,7 @@ export class PgModuleCatalog {
 
   async listModules(orgId: string): Promise<ModuleDef[]> {
     await this.refresh();
+    const version = this.cachedVersion;
     const cached = this.modulesCache.get(orgId);
     if (cached) return cached;
     const { rows: modules } = await this.pool.query<Row>('SELECT * FROM modules WHERE org_id = $1 ORDER BY seq', [orgId]);
@@ -54,7 +55,8 @@ export class PgModuleCatalog {
       [orgId],
     );
     const defs = modules.map((m) => toModule(m, fields.filter((f) => f.module_id === m.id)));
-    this.modulesCache.set(orgId, defs);
+    // Kept only if no refresh has moved the version on while this call read (tableOfVersion).
+    if (this.cachedVersion === version) this.modulesCache.set(orgId, defs);
     return defs;
   }
 
@@ -159,12 +161,23 @@ export class PgModuleCatalog {
    */
   async recordTableOfVersion(moduleId: string, fresh: boolean): Promise<{ table: PgRecordTable; version: string }> {
     const cached = fresh || this.cachedVersion === null ? undefined : this.tables.get(moduleId);
-    const table = cached ?? (await this.recordTable(moduleId));
-    return { table, version: this.cachedVersion ?? '0' };
+    if (cached) return { table: cached, version: this.cachedVersion ?? '0' };
+    return this.tableOfVersion(moduleId, this.pool);
   }
 
   async recordTable(moduleId: string, db: Queryable = this.pool): Promise<PgRecordTable> {
+    return (await this.tableOfVersion(moduleId, db)).table;
+  }
+
+  /**
+   * The table and the schema version read before its columns were: the version is never newer
+   * than the columns, so a batch that checks it is at worst sent again. Calls overlap (the commit
+   * thread builds a batch while another is sent), and one call's refresh may move the version
+   * while another reads: what a call read is cached only if the version has not moved since.
+   */
+  private async tableOfVersion(moduleId: string, db: Queryable): Promise<{ table: PgRecordTable; version: string }> {
     await this.refresh();
+    const version = this.cachedVersion ?? '0';
     let t = this.tables.get(moduleId);
     if (!t) {
       const { rows } = await db.query<Row>('SELECT * FROM modules WHERE id = $1', [moduleId]);
@@ -178,9 +191,9 @@ export class PgModuleCatalog {
       );
       this.icu ??= (await db.query("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")).rowCount !== 0;
       t = new PgRecordTable(str(m.table_name), cached ?? toModule(m, fields), new Set(columns.rows.map((c) => c.name)), this.icu);
-      this.tables.set(moduleId, t);
+      if (this.cachedVersion === version) this.tables.set(moduleId, t);
     }
-    return t;
+    return { table: t, version };
   }
 }
 
