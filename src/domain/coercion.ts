@@ -18,6 +18,19 @@ export class Refusal {
  */
 export type Coercion = CellValue | Refusal;
 
+const NUL = '\u0000';
+/** Why a cell holding U+0000 is INVALID_DATA. */
+export const HOLDS_NUL = new Refusal('contains a NUL character');
+
+/**
+ * No value holds U+0000, on any backend: PostgreSQL's text refuses it (and a COPY with one, its
+ * whole batch), and the backends must answer alike. Asked of the cells of rows the reader found
+ * one in (CsvBatch.nulRows), not of every cell: most files have none.
+ */
+export function holdsNul(raw: string): boolean {
+  return raw.includes(NUL);
+}
+
 const ok = (value: CellValue): Coercion => value;
 const bad = (reason: string): Coercion => new Refusal(reason);
 
@@ -47,7 +60,7 @@ export interface CoercionContext {
  * Lookups and user fields come back as their raw key; resolving them needs the store.
  */
 export function coerceValue(field: FieldDef, raw: string, ctx: CoercionContext): Coerced {
-  const v = coerceCell(field, raw, ctx);
+  const v = holdsNul(raw) ? HOLDS_NUL : coerceCell(field, raw, ctx);
   return v instanceof Refusal ? { ok: false, reason: v.reason } : { ok: true, value: v };
 }
 

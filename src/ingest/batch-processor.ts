@@ -1,5 +1,5 @@
 import { cellBytesCheck, type CellBytesCheck } from '../domain/cell-bytes.js';
-import { coerceCell, Refusal, type CellValue, type CoercionContext } from '../domain/coercion.js';
+import { coerceCell, HOLDS_NUL, holdsNul, Refusal, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
 import type { RowError, RowOutcome } from '../domain/row-result.js';
@@ -320,7 +320,8 @@ export class BatchProcessor {
     const cols: BatchColumns = [];
     for (let c = 0; c < width; c++) cols.push(packedSlots<CellValue | undefined>(rows.length));
     const recordBytes = this.linesUsable ? (rows as { recordBytes?: BatchRecordBytes }).recordBytes : undefined;
-    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k, recordBytes));
+    const nulRows = (rows as { nulRows?: ReadonlySet<number> }).nulRows;
+    const prepared = rows.map((row, k) => this.prepare(row, firstRow + k, cols, k, recordBytes, nulRows?.has(k) === true));
     const findByValues: string[] = [];
     for (const p of prepared) if (p.matchValue !== null) findByValues.push(p.matchValue);
     const stored = findBy === null ? new Map<string, RecordKeys>() : await this.lookups.matches(findBy, findByValues);
@@ -482,19 +483,28 @@ export class BatchProcessor {
   }
 
   /** Reads row k's cells into the batch's columns; returns what else the row says. */
-  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, bytes: BatchRecordBytes | undefined): PreparedRow {
+  /** @param nul the row holds U+0000 somewhere (CsvBatch.nulRows): each cell is asked */
+  private prepare(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, bytes: BatchRecordBytes | undefined, nul: boolean): PreparedRow {
     const hasBytes = bytes !== undefined && (bytes.ends[k] as number) >= 0;
-    if (!hasBytes || bytes.checked[k] !== true) return this.prepareCells(row, rowNumber, cols, k, hasBytes, this.cells);
+    if (!hasBytes || bytes.checked[k] !== true) return this.prepareCells(row, rowNumber, cols, k, hasBytes, this.cells, nul);
     // The row's other cells passed their checks: they go as the line's bytes.
-    const p = this.prepareCells(row, rowNumber, cols, k, true, this.readCells);
+    const p = this.prepareCells(row, rowNumber, cols, k, true, this.readCells, nul);
     if (p.verbatim || p.refused !== null) return p;
     // A cell read makes the row one written from its values (a picklist spelled otherwise, a blank
     // cell): every cell is needed after all, as strings. Those read already decide as they did.
     const cells = splitOn(bytes.bytes.toString('utf8', bytes.starts[k], bytes.ends[k]), String.fromCharCode(this.plan.delimiter ?? 0x2c));
-    return this.prepareCells(cells, rowNumber, cols, k, true, this.cells);
+    return this.prepareCells(cells, rowNumber, cols, k, true, this.cells, nul);
   }
 
-  private prepareCells(row: readonly string[], rowNumber: number, cols: BatchColumns, k: number, hasBytes: boolean, cells: readonly CellPlan[]): PreparedRow {
+  private prepareCells(
+    row: readonly string[],
+    rowNumber: number,
+    cols: BatchColumns,
+    k: number,
+    hasBytes: boolean,
+    cells: readonly CellPlan[],
+    nul: boolean,
+  ): PreparedRow {
     const refused: RowError | null =
       rowNumber > this.plan.maxRows ? LIMIT_EXCEEDED : isRagged(row, this.plan.columnCount) ? CANNOT_PROCESS : null;
     const p: PreparedRow = { refs: null, errors: null, matchKey: null, matchValue: null, refused, verbatim: hasBytes && row.length === this.plan.columnCount };
@@ -518,7 +528,7 @@ export class BatchProcessor {
         if (!this.plan.ignoreEmpty) (cols[c.slot] as (CellValue | undefined)[])[k] = null;
         continue;
       }
-      const value = coerceCell(field, cell, c.context);
+      const value = nul && holdsNul(cell) ? HOLDS_NUL : coerceCell(field, cell, c.context);
       if (value instanceof Refusal) {
         addError(p, { code: 'INVALID_DATA', field: field.apiName });
         continue;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import type { CellBytesCheck } from '../domain/cell-bytes.js';
+import { holdsNul } from '../domain/coercion.js';
 import { CsvByteRecordReader, RecordBytes, type BatchRecordBytes } from './csv-byte-reader.js';
 import { CsvRecordReader } from './csv-record-reader.js';
 
@@ -19,8 +20,11 @@ export interface CsvReadOptions {
   readonly cellChecks?: readonly (CellBytesCheck | null)[];
 }
 
-/** A batch of records, with their bytes when the reader was asked to keep them. */
-export type CsvBatch = string[][] & { recordBytes?: BatchRecordBytes };
+/**
+ * A batch of records, with their bytes when the reader was asked to keep them, and the indexes of
+ * the records that hold U+0000 (set only when some do; coercion.ts holdsNul says why).
+ */
+export type CsvBatch = string[][] & { recordBytes?: BatchRecordBytes; nulRows?: ReadonlySet<number> };
 
 /** Bytes → text, chunk by chunk; multi-byte characters split across chunks are kept whole, BOMs dropped. */
 function textDecoder(encoding: string): { write(chunk: Buffer): string; end(): string } {
@@ -52,19 +56,41 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
   if (opts.recordBytes && reader instanceof CsvByteRecordReader) reader.keepRecordBytes((raw = new RecordBytes()), opts.cellChecks);
   let pending: string[][] = [];
   let toSkip = skip;
+  // Records are looked at for U+0000 only once a chunk has had a zero byte (which every encoding
+  // the reader takes writes it as): a record that holds one ends in that chunk or a later one.
+  let sawZero = false;
+  const withNul = new Set<readonly string[]>();
+  const findNul = (from: number): void => {
+    for (let i = from; i < pending.length; i++) {
+      const record = pending[i] as string[];
+      if (record.some(holdsNul)) withNul.add(record);
+    }
+  };
   const cut = (n: number): CsvBatch => {
     const batch: CsvBatch = pending.length === n ? pending : pending.slice(0, n);
     pending = pending.length === n ? [] : pending.slice(n);
     if (raw) batch.recordBytes = raw.take(n);
+    if (withNul.size > 0) {
+      const rows = new Set<number>();
+      batch.forEach((record, k) => {
+        if (withNul.delete(record)) rows.add(k);
+      });
+      if (rows.size > 0) batch.nulRows = rows;
+    }
     return batch;
   };
   try {
     for await (const chunk of source) {
+      const before = pending.length;
       reader.push(chunk as Buffer, pending);
+      sawZero ||= (chunk as Buffer).includes(0);
+      if (sawZero) findNul(before);
       if (toSkip > 0) pending = skipped(pending);
       while (pending.length >= maxBatch) yield cut(maxBatch);
     }
+    const before = pending.length;
     reader.end(pending);
+    if (sawZero) findNul(before);
     if (toSkip > 0) pending = skipped(pending);
     while (pending.length > 0) yield cut(Math.min(maxBatch, pending.length));
   } finally {
@@ -74,6 +100,7 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
   function skipped(records: string[][]): string[][] {
     const n = Math.min(toSkip, records.length);
     toSkip -= n;
+    for (let i = 0; i < n; i++) withNul.delete(records[i] as string[]);
     raw?.take(n);
     return n === records.length ? [] : records.slice(n);
   }

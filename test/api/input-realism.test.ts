@@ -217,6 +217,22 @@ describe('rows written from the bytes of their line', () => {
     ]);
   });
 
+  it('refuses a cell holding a NUL character as INVALID_DATA of its field, and imports the other rows', async () => {
+    // PostgreSQL cannot store U+0000 in text; SQLite could, and the backends must answer alike.
+    const csv = 'Last_Name,Email,Company\nNul\u0000Name,n1@x.io,Acme\nFine,n2@x.io,Acme\nQuoted,"n3\u0000@x.io",Acme\n';
+    const out = await ctx.importer.importCsv(csv, (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email', 'Company')));
+    expect(out.job.status).toBe('COMPLETED');
+    expect(fileCounts(out.job)).toMatchObject({ added_count: 1, skipped_count: 2, total_count: 3 });
+    expect(labelIds(out.csv)).toBe(
+      lines(
+        'Last_Name,Email,Company,STATUS,RECORD_ID,ERRORS',
+        'Nul\u0000Name,n1@x.io,Acme,SKIPPED,,INVALID_DATA-Last_Name',
+        'Fine,n2@x.io,Acme,ADDED,<new1>,',
+        'Quoted,n3\u0000@x.io,Acme,SKIPPED,,INVALID_DATA-Email',
+      ),
+    );
+  });
+
   it('finds a record inserted from its line by its unique field, ignoring case', async () => {
     const first = await ctx.importer.importCsv('Last_Name,Email\nKent,Clark@Daily.io\n', (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')));
     expect(fileCounts(first.job)).toMatchObject({ added_count: 1 });

@@ -40,6 +40,15 @@ describe('coerceValue for text and textarea', () => {
   ]);
 });
 
+describe('coerceValue for a cell holding U+0000', () => {
+  runCases([
+    { spec: 'refuses text holding a NUL', field: of('text'), raw: 'a\u0000b', expected: refused('contains a NUL character') },
+    { spec: 'refuses an email holding a NUL, which the pattern alone would take', field: of('email'), raw: 'a\u0000@b.io', expected: refused('contains a NUL character') },
+    { spec: 'refuses a picklist value holding a NUL', field: of('picklist'), raw: '\u0000', expected: refused('contains a NUL character') },
+    { spec: 'refuses a lookup key holding a NUL', field: of('lookup'), raw: 'Acme\u0000', expected: refused('contains a NUL character') },
+  ]);
+});
+
 describe('coerceValue for email', () => {
   const email = of('email', { length: 100 });
   runCases([
