@@ -60,6 +60,7 @@ export async function* readCsvBatches(source: Readable, opts: CsvReadOptions, ma
   // the reader takes writes it as): a record that holds one ends in that chunk or a later one.
   let sawZero = false;
   const withNul = new Set<readonly string[]>();
+  // A checked record's cells are '' (keepRecordBytes), but no check takes a control character.
   const findNul = (from: number): void => {
     for (let i = from; i < pending.length; i++) {
       const record = pending[i] as string[];

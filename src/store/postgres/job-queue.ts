@@ -148,9 +148,10 @@ export class PgJobQueue {
    * when it runs, so a batch sent after a failed one still fails.
    */
   async prepareCommit(b: BatchCommit): Promise<() => Promise<void>> {
+    // Nothing to build ahead for a batch sent statement by statement (rare): its table is read
+    // when it is sent, as close to its writes as before.
     if (resultPartBytes(b.resultLines) > ONE_TRIP_RESULT_BYTES) {
-      const table = await this.catalog.recordTable(b.moduleId);
-      return () => this.failingAsPort(b, () => this.commitWithParameters(b, table));
+      return () => this.failingAsPort(b, async () => this.commitWithParameters(b, await this.catalog.recordTable(b.moduleId)));
     }
     let built: BuiltBatch | null = await this.buildBatch(b, false);
     return () =>
