@@ -4,7 +4,7 @@ import { renderJobDetails, type Job, type ResourceProgress } from '../domain/job
 import type { ModuleDef } from '../domain/metadata.js';
 import { formatZohoTime } from '../domain/time.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { LeaseLostError, NO_ROWS, UniqueConflictError, type CallbackDelivery, type Store } from '../ports/store.js';
+import { LeaseLostError, NO_ROWS, UniqueConflictError, type CallbackDelivery, type ResultPart, type Store } from '../ports/store.js';
 import { BatchProcessor } from './batch-processor.js';
 import { readCsvBatches, type CsvBatch } from './csv-source.js';
 import { deflateResultLines, echoedColumns, resultEntryName, resultHeaderLine, resultLines, writeResultZip } from './result-file.js';
@@ -126,12 +126,10 @@ export class JobRunner {
       try {
         await writeResultZip(
           this.o.blobs,
+          store,
+          job.id,
           zipKey,
-          job.resources.map((r, k) => ({
-            name: resultEntryName(r.spec.moduleApiName, r.spec.fileName),
-            size: r.progress.resultBytes,
-            open: () => store.readResult(job.id, k, r.progress.resultBytes),
-          })),
+          job.resources.map((r, k) => ({ name: resultEntryName(r.spec.moduleApiName, r.spec.fileName), size: r.progress.resultBytes, resourceIndex: k })),
         );
       } catch (e) {
         if (store.isUnavailable(e)) throw e;
@@ -276,7 +274,9 @@ export class JobRunner {
       if (progress.resultBytes === 0) {
         const header = resultHeaderLine(ctx.file.header, echoed);
         progress = { ...progress, resultBytes: header.length };
-        await this.commitLinesAlone(job, index, workerId, progress, header);
+        // Deflated, as every batch's lines: the store can then join the result zip where its
+        // chunks are (writeResultZip), with none left to deflate.
+        await this.commitLinesAlone(job, index, workerId, progress, await deflateResultLines(header));
         committedProgress = progress;
       }
 
@@ -412,7 +412,7 @@ export class JobRunner {
    * their own so that a rerun commits the same bytes at the same place, a no-op, rather than
    * another batch's. `progress` already counts them.
    */
-  private async commitLinesAlone(job: Job, index: number, workerId: string, progress: ResourceProgress, lines: Buffer): Promise<void> {
+  private async commitLinesAlone(job: Job, index: number, workerId: string, progress: ResourceProgress, lines: ResultPart): Promise<void> {
     const { spec } = job.resources[index] as Job['resources'][number];
     await this.o.store.commitBatch({
       jobId: job.id, workerId, resourceIndex: index, moduleId: spec.moduleId, userId: job.createdBy.id,

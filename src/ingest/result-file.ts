@@ -4,8 +4,9 @@ import { constants, crc32, deflateRaw } from 'node:zlib';
 import { formatRowErrors, type RowOutcome } from '../domain/row-result.js';
 import type { FieldMapping } from '../domain/job.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { DeflatedLines, ResultPart } from '../ports/store.js';
-import { zipStream } from './zip-writer.js';
+import type { DeflatedLines, Store } from '../ports/store.js';
+import { crc32Combine } from './crc32-combine.js';
+import { storedZipLayout, zipStream, type StoredZipEntry } from './zip-writer.js';
 
 /** Columns of the input echoed in the result: the first three mapped columns (reference §7.2). */
 export function echoedColumns(mappings: readonly FieldMapping[]): number[] {
@@ -108,21 +109,58 @@ export function resultEntryName(moduleApiName: string, csvName: string): string 
   return `${moduleApiName}-${csvName}`;
 }
 
-/** Zips the per-resource result CSVs into the job's download, streaming each in. */
-export async function writeResultZip(
-  blobs: BlobStore,
-  zipKey: string,
-  entries: readonly { readonly name: string; readonly size: number; readonly open: () => AsyncIterable<ResultPart> }[],
-): Promise<number> {
+/** A resource's result CSV as the job's zip holds it. */
+export interface ResultEntry {
+  readonly name: string;
+  /** Its bytes, as the resource's checkpoint counts them. */
+  readonly size: number;
+  readonly resourceIndex: number;
+}
+
+/**
+ * Zips the resources' result CSVs into the job's download: joined by the store where the result
+ * chunks are, when it can (joinedResultZip), else streamed through here, each deflated part
+ * copied and each raw one deflated. Both ways give the same zip.
+ */
+export async function writeResultZip(blobs: BlobStore, store: Store, jobId: string, zipKey: string, resources: readonly ResultEntry[]): Promise<void> {
   const names = new Set<string>();
-  const unique = entries.map((e) => {
+  const entries = resources.map((e) => {
     let name = e.name;
     for (let n = 2; names.has(name); n++) name = e.name.replace(/(\.csv)?$/i, `-${n}$1`);
     names.add(name);
     return { ...e, name };
   });
-  const { size } = await blobs.write(zipKey, Readable.from(zipStream(unique)));
-  return size;
+  if (await joinedResultZip(store, jobId, zipKey, entries)) return;
+  await blobs.write(zipKey, Readable.from(zipStream(entries.map((e) => ({ ...e, open: () => store.readResult(jobId, e.resourceIndex, e.size) })))));
+}
+
+/**
+ * Has the store join the zip from its result chunks (Store.writeJoinedResult), the bytes around
+ * them laid out here (storedZipLayout); false, having written nothing, for a store that cannot, or
+ * when a resource's chunks are not all deflated, or leave a gap or a short end: streamed, the
+ * first are deflated and the others fail with the bytes they miss.
+ */
+async function joinedResultZip(store: Store, jobId: string, zipKey: string, entries: readonly ResultEntry[]): Promise<boolean> {
+  if (!store.resultIndex || !store.writeJoinedResult) return false;
+  const stored: StoredZipEntry[] = [];
+  for (const e of entries) {
+    let next = 0;
+    let crc = 0;
+    let deflatedBytes = 0;
+    for (const c of await store.resultIndex(jobId, e.resourceIndex)) {
+      if (c.rawBytes === null || c.crc === null || c.pos !== next) return false;
+      crc = crc32Combine(crc, c.crc, c.rawBytes);
+      next += c.rawBytes;
+      deflatedBytes += c.storedBytes;
+    }
+    if (next !== e.size) return false;
+    stored.push({ name: e.name, size: e.size, crc, deflatedBytes });
+  }
+  const layout = storedZipLayout(stored);
+  const bytes = layout.reduce<number>((n, p) => n + (typeof p === 'number' ? (stored[p] as StoredZipEntry).deflatedBytes : p.length), 0);
+  const parts = layout.map((p) => (typeof p === 'number' ? { resourceIndex: (entries[p] as ResultEntry).resourceIndex } : p));
+  await store.writeJoinedResult(zipKey, jobId, parts, bytes);
+  return true;
 }
 
 /** A batch's record bytes (csv-byte-reader.ts RecordBytes), for the echoed cells of its records. */

@@ -133,6 +133,45 @@ export async function* zipStream(entries: readonly ZipWriterEntry[], options: Zi
   yield* endRecords(entries.length, directory, offset, force);
 }
 
+/** An entry whose data is already stored, deflated: only its figures are needed to place it. */
+export interface StoredZipEntry {
+  readonly name: string;
+  /** Bytes it inflates to. */
+  readonly size: number;
+  /** The CRC-32 of those bytes. */
+  readonly crc: number;
+  /** Its stored deflate stream's bytes, which end with a sync flush (FINAL_BLOCK follows them here). */
+  readonly deflatedBytes: number;
+}
+
+/**
+ * The zip zipStream writes of entries deflated before, as the bytes around them: each element is
+ * bytes of the zip, or the index of the entry whose stored deflate stream goes there. Joined where
+ * the data is (the store's result chunks), the zip is written without its data passing through
+ * this process; for the same parts and `modified`, it is zipStream's zip byte for byte.
+ */
+export function storedZipLayout(entries: readonly StoredZipEntry[], options: ZipWriterOptions = {}): (Buffer | number)[] {
+  const force = options.forceZip64 === true;
+  const { time, date } = dosDateTime(options.modified ?? new Date());
+  const layout: (Buffer | number)[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  entries.forEach((entry, i) => {
+    const name = Buffer.from(entry.name, 'utf8');
+    if (name.length > U16_MAX) throw new Error(`zip entry name too long: ${entry.name.slice(0, 80)}…`);
+    const zip64 = force || deflateBound(entry.size) >= U32_MAX;
+    const compressed = entry.deflatedBytes + FINAL_BLOCK.length;
+    if (!zip64 && compressed >= U32_MAX) throw new Error(`zip entry ${entry.name} deflated to ${compressed} bytes, past what its header announced`);
+    const local = localHeader(name, zip64, time, date);
+    const trailer = Buffer.concat([FINAL_BLOCK, dataDescriptor(entry.crc, compressed, entry.size, zip64)]);
+    layout.push(local, i, trailer);
+    central.push(centralHeader(name, { crc: entry.crc, compressed, raw: entry.size, offset, zip64, forceZip64: force, time, date }));
+    offset += local.length + entry.deflatedBytes + trailer.length;
+  });
+  layout.push(Buffer.concat([...endRecords(entries.length, Buffer.concat(central), offset, force)]));
+  return layout;
+}
+
 function localHeader(name: Buffer, zip64: boolean, time: number, date: number): Buffer {
   const extra = zip64 ? zip64Extra([0, 0]) : Buffer.alloc(0);
   const h = Buffer.alloc(30);

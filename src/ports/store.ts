@@ -142,6 +142,20 @@ export interface DeflatedLines {
 /** A stretch of a resource's result CSV as committed: its bytes, or those bytes deflated. */
 export type ResultPart = Uint8Array | DeflatedLines;
 
+/** A committed result chunk's figures (store/result-chunks.ts ResultChunk, but for its data's length). */
+export interface ResultChunkInfo {
+  /** Where its lines start in the result CSV. */
+  readonly pos: number;
+  /** Bytes of its data as stored: deflated, or the lines themselves. */
+  readonly storedBytes: number;
+  /** What its data inflates to; null for lines stored as they are. */
+  readonly rawBytes: number | null;
+  readonly crc: number | null;
+}
+
+/** A part of a blob that Store.writeJoinedResult writes: bytes, or a resource's stored result chunks. */
+export type JoinedResultPart = Uint8Array | { readonly resourceIndex: number };
+
 /** How many bytes of the result CSV a part holds. */
 export function rawLength(part: ResultPart): number {
   return part instanceof Uint8Array ? part.byteLength : part.rawBytes;
@@ -376,6 +390,18 @@ export interface Store {
    * (`bytes`: what the checkpoint counts, in bytes of the CSV). Stopping early frees what it holds.
    */
   readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart>;
+  /**
+   * A resource's committed result chunks in order, without their data: for a store that can join
+   * them into a blob where they are (writeJoinedResult). Absent where it cannot.
+   */
+  resultIndex?(jobId: string, resourceIndex: number): Promise<ResultChunkInfo[]>;
+  /**
+   * Writes blob `key`, of the blob store that keeps its blobs in this store's database, as `parts`
+   * joined in order: bytes as given, and for `{ resourceIndex }` the data of that resource's result
+   * chunks as stored. `bytes` is the blob's size, which the write checks. Replaces the key's blob
+   * as BlobStore.write does, once the whole blob is written.
+   */
+  writeJoinedResult?(key: string, jobId: string, parts: readonly JoinedResultPart[], bytes: number): Promise<void>;
   /** Marks a resource's end; with `job` set, also finishes the job in the same transaction. */
   finishResource(
     jobId: string,

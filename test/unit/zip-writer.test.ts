@@ -8,7 +8,8 @@ import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
-import { zipStream, type ZipWriterEntry, type ZipWriterOptions } from '../../src/ingest/zip-writer.js';
+import { crc32Combine } from '../../src/ingest/crc32-combine.js';
+import { storedZipLayout, zipStream, type ZipWriterEntry, type ZipWriterOptions } from '../../src/ingest/zip-writer.js';
 import type { DeflatedLines } from '../../src/ports/store.js';
 
 async function zipOf(entries: readonly ZipWriterEntry[], options?: ZipWriterOptions): Promise<Buffer> {
@@ -164,5 +165,46 @@ describe('zipStream', () => {
       })()),
     };
     await expect(zipOf([failing])).rejects.toThrow('result lines from byte 10000 are missing');
+  });
+});
+
+describe('storedZipLayout', () => {
+  /** Entries of lines deflated in parts, as batches commit them: their parts and the whole CSV. */
+  async function storedEntries(): Promise<{ name: string; parts: DeflatedLines[]; content: Buffer }[]> {
+    const of = async (name: string, pieces: readonly Buffer[]) => ({
+      name, parts: await Promise.all(pieces.map((p) => deflateResultLines(p))), content: Buffer.concat(pieces),
+    });
+    return [
+      await of('Leads-leads.csv', [Buffer.from('First_Name,STATUS\n'), csv(4_000), csv(1), csv(2_500)]),
+      await of('Contacts-ünïcode.csv', [Buffer.from('Last_Name,STATUS\n')]),
+      await of('Deals-none.csv', []),
+    ];
+  }
+
+  /** The layout with each entry's stored streams put in its place, as the store joins them. */
+  function joined(layout: readonly (Buffer | number)[], entries: readonly { parts: readonly DeflatedLines[] }[]): Buffer {
+    return Buffer.concat(layout.flatMap((p) => (typeof p === 'number' ? (entries[p]?.parts ?? []).map((d) => Buffer.from(d.deflated)) : [p])));
+  }
+
+  const figures = (e: { name: string; parts: readonly DeflatedLines[] }) => ({
+    name: e.name,
+    size: e.parts.reduce((n, d) => n + d.rawBytes, 0),
+    crc: e.parts.reduce((c, d) => crc32Combine(c, d.crc, d.rawBytes), 0),
+    deflatedBytes: e.parts.reduce((n, d) => n + d.deflated.byteLength, 0),
+  });
+
+  it.each([false, true])('joined with the stored streams, is the zip zipStream writes of the same parts, byte for byte (Zip64: %s)', async (forceZip64) => {
+    const entries = await storedEntries();
+    const modified = new Date(2026, 11, 5, 8, 30, 12);
+    const streamed = await zipOf(entries.map((e) => ({ name: e.name, size: e.content.length, open: () => Readable.from(e.parts) })), { modified, forceZip64 });
+    const layout = storedZipLayout(entries.map(figures), { modified, forceZip64 });
+    // The entries' data is left to the store: only headers, trailers and the directory are here.
+    expect(layout.filter((p) => typeof p === 'number')).toEqual([0, 1, 2]);
+    const zip = joined(layout, entries);
+    expect(zip.equals(streamed)).toBe(true);
+    const back = await read(zip);
+    expect(back.map((b) => [b.name, b.content.toString('utf8'), b.crc, b.zip64])).toEqual(entries.map((e) => [e.name, e.content.toString('utf8'), crc32(e.content), forceZip64]));
+    const tested = unzipTest(zip);
+    if (tested !== null) expect(tested).toMatch(/No errors detected/);
   });
 });

@@ -46,76 +46,66 @@ export class PgBlobStore implements BlobStore {
   }
 
   /**
-   * Streams into a new generation under a temporary key, by binary COPYs of ~1 MB, each its own
-   * transaction (no transaction or connection is held while a slow client uploads), then gives it
-   * the key in one short transaction that drops the generation the key had. Up to COPIES_IN_FLIGHT
-   * COPYs run at once, and the next is read meanwhile.
+   * Streams into a new generation (writeGeneration) by binary COPYs of ~1 MB, each its own
+   * transaction: no transaction or connection is held while a slow client uploads. Up to
+   * COPIES_IN_FLIGHT COPYs run at once, and the next is read meanwhile.
    */
   async write(key: string, source: Readable, maxBytes = Number.MAX_SAFE_INTEGER): Promise<BlobWriteResult> {
-    const temp = `${TEMP_PREFIX}${randomUUID()}`;
     const hash = createHash('sha256');
     let size = 0;
-    /** Bytes read and not yet sent: less than a COPY's worth, or the part of a piece left over. */
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    // COPYs never reject: the first failure is kept and thrown where the write waits, so that
-    // none goes unhandled while the source is read, and none outlives the cleanup below.
-    const inFlight = new Set<Promise<void>>();
-    let failure: { error: unknown } | null = null;
-    const throwFailure = (): void => {
-      if (failure) throw failure.error;
-    };
-    const { rows } = await this.pool.query<{ generation: string }>(
-      "INSERT INTO blobs (key, generation) VALUES ($1, nextval('blob_generations')) RETURNING generation",
-      [temp],
-    );
-    const generation = BigInt((rows[0] as { generation: string }).generation);
-    /** Sends the pending bytes in whole pieces (all of them at the end), keeping the rest. */
-    const flush = async (last: boolean): Promise<void> => {
-      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-      const whole = last ? data.length : data.length - (data.length % PIECE_BYTES);
-      if (whole === 0) return;
-      const start = size - pendingBytes;
-      const pieces: [bigint, bigint, Uint8Array][] = [];
-      for (let at = 0; at < whole; at += PIECE_BYTES) pieces.push([generation, BigInt(start + at), data.subarray(at, Math.min(at + PIECE_BYTES, whole))]);
-      const copy = binaryCopyOfPieces(pieces);
-      pending = whole < data.length ? [data.subarray(whole)] : [];
-      pendingBytes = data.length - whole;
-      // Its own transaction, sent with its data in one round trip.
-      const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [[copy]]).then(
-        () => { inFlight.delete(sent); },
-        (e: unknown) => {
-          inFlight.delete(sent);
-          failure ??= { error: e };
-        },
-      );
-      inFlight.add(sent);
-      while (inFlight.size >= (this.pool.waitingCount > 0 ? 1 : COPIES_IN_FLIGHT)) await Promise.race(inFlight);
-      throwFailure();
-    };
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer | string>) {
+    await writeGeneration(this.pool, key, async (generation) => {
+      /** Bytes read and not yet sent: less than a COPY's worth, or the part of a piece left over. */
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      // COPYs never reject: the first failure is kept and thrown where the write waits, so that
+      // none goes unhandled while the source is read, and none outlives the cleanup.
+      const inFlight = new Set<Promise<void>>();
+      let failure: { error: unknown } | null = null;
+      const throwFailure = (): void => {
+        if (failure) throw failure.error;
+      };
+      /** Sends the pending bytes in whole pieces (all of them at the end), keeping the rest. */
+      const flush = async (last: boolean): Promise<void> => {
+        const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+        const whole = last ? data.length : data.length - (data.length % PIECE_BYTES);
+        if (whole === 0) return;
+        const start = size - pendingBytes;
+        const pieces: [bigint, bigint, Uint8Array][] = [];
+        for (let at = 0; at < whole; at += PIECE_BYTES) pieces.push([generation, BigInt(start + at), data.subarray(at, Math.min(at + PIECE_BYTES, whole))]);
+        const copy = binaryCopyOfPieces(pieces);
+        pending = whole < data.length ? [data.subarray(whole)] : [];
+        pendingBytes = data.length - whole;
+        // Its own transaction, sent with its data in one round trip.
+        const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [[copy]]).then(
+          () => { inFlight.delete(sent); },
+          (e: unknown) => {
+            inFlight.delete(sent);
+            failure ??= { error: e };
+          },
+        );
+        inFlight.add(sent);
+        while (inFlight.size >= (this.pool.waitingCount > 0 ? 1 : COPIES_IN_FLIGHT)) await Promise.race(inFlight);
         throwFailure();
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        size += buf.length;
-        if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
-        hash.update(buf);
-        pending.push(buf);
-        pendingBytes += buf.length;
-        if (pendingBytes >= PIECES_PER_COPY * PIECE_BYTES) await flush(false);
+      };
+      try {
+        for await (const chunk of source as AsyncIterable<Buffer | string>) {
+          throwFailure();
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          size += buf.length;
+          if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
+          hash.update(buf);
+          pending.push(buf);
+          pendingBytes += buf.length;
+          if (pendingBytes >= PIECES_PER_COPY * PIECE_BYTES) await flush(false);
+        }
+        if (pendingBytes > 0) await flush(true);
+        await Promise.all(inFlight);
+        throwFailure();
+      } catch (e) {
+        await Promise.all(inFlight);
+        throw e;
       }
-      if (pendingBytes > 0) await flush(true);
-      await Promise.all(inFlight);
-      throwFailure();
-      await withTransaction(this.pool, async (c) => {
-        await dropBlob(c, key);
-        await c.query('UPDATE blobs SET key = $1, created_at = now() WHERE key = $2', [key, temp]);
-      });
-    } catch (e) {
-      await Promise.all(inFlight);
-      await this.delete(temp).catch(() => undefined);
-      throw e;
-    }
+    });
     return { size, sha256: hash.digest('hex') };
   }
 
@@ -135,6 +125,30 @@ export class PgBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await dropBlob(this.pool, key);
+  }
+}
+
+/**
+ * Writes blob `key` as a new generation whose pieces `fill` stores (PIECE_BYTES each, the last one
+ * shorter), under a temporary key meanwhile, then gives it the key in one short transaction that
+ * drops the generation the key had. A fill that fails leaves nothing behind. Also used by the
+ * store, which joins a job's result zip from its result chunks in the same database.
+ */
+export async function writeGeneration(pool: pg.Pool, key: string, fill: (generation: bigint) => Promise<void>): Promise<void> {
+  const temp = `${TEMP_PREFIX}${randomUUID()}`;
+  const { rows } = await pool.query<{ generation: string }>(
+    "INSERT INTO blobs (key, generation) VALUES ($1, nextval('blob_generations')) RETURNING generation",
+    [temp],
+  );
+  try {
+    await fill(BigInt((rows[0] as { generation: string }).generation));
+    await withTransaction(pool, async (c) => {
+      await dropBlob(c, key);
+      await c.query('UPDATE blobs SET key = $1, created_at = now() WHERE key = $2', [key, temp]);
+    });
+  } catch (e) {
+    await dropBlob(pool, temp).catch(() => undefined);
+    throw e;
   }
 }
 

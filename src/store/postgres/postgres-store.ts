@@ -11,18 +11,21 @@ import type {
   ClaimedJob,
   ClaimOptions,
   JobEnd,
+  JoinedResultPart,
   NewOrg,
   OAuthClient,
   OAuthGrant,
   Org,
   RecordKeys,
   RecordQuery,
+  ResultChunkInfo,
   ResultPart,
   Store,
   StoredRecord,
   UploadedFile,
   User,
 } from '../../ports/store.js';
+import { writeGeneration } from '../../blob/pg/pg-blob-store.js';
 import { PgIdAllocator } from './id-allocator.js';
 import { PgJobQueue } from './job-queue.js';
 import { FIRST_ORG_LOCK, migrate } from './migrations.js';
@@ -269,6 +272,15 @@ export class PostgresStore implements Store {
 
   readResult(jobId: string, resourceIndex: number, bytes: number): AsyncGenerator<ResultPart> {
     return this.jobs.readResult(jobId, resourceIndex, bytes);
+  }
+
+  resultIndex(jobId: string, resourceIndex: number): Promise<ResultChunkInfo[]> {
+    return this.jobs.resultIndex(jobId, resourceIndex);
+  }
+
+  /** Blobs are in this database whenever the store is (server.ts: PgBlobStore on the same pool). */
+  writeJoinedResult(key: string, jobId: string, parts: readonly JoinedResultPart[], bytes: number): Promise<void> {
+    return writeGeneration(this.pool, key, (generation) => this.jobs.joinResult(generation, jobId, parts, bytes));
   }
 
   finishResource(jobId: string, workerId: string, resourceIndex: number, progress: ResourceProgress, job: JobEnd | null): Promise<void> {
