@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binaryCopyTuples } from '../../src/store/postgres/copy-binary.js';
+import { binaryCopyOfChunks, binaryCopyTuples } from '../../src/store/postgres/copy-binary.js';
 
 /** A `COPY … (FORMAT binary)` stream of `tuples` (PostgreSQL's COPY docs, "Binary Format"). */
 function copyStream(tuples: readonly (readonly (Buffer | null)[])[], extension = Buffer.alloc(0), trailer = true): Buffer {
@@ -73,5 +73,37 @@ describe('binaryCopyTuples', () => {
 
   it('fails a stream that is not binary COPY', async () => {
     await expect(tuplesOf(inChunks(Buffer.from('id\tname\n1\tx\n\\.\n'), 64))).rejects.toThrow('not a binary COPY stream');
+  });
+});
+
+describe('binaryCopyOfChunks', () => {
+  const data = Buffer.from(Array.from({ length: 70_001 }, (_, i) => (i * 31 + (i >> 7)) & 0xff));
+  /** `data`'s first `bytes` bytes cut into chunks of the given sizes, cycling through them. */
+  const chunked = (sizes: readonly number[]): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const n = sizes[i % sizes.length] as number;
+      out.push(data.subarray(at, at + n));
+      at += n;
+    }
+    return out;
+  };
+
+  it.each([
+    ['one chunk', [70_001]],
+    ['chunks smaller than a piece', [1, 4_093, 517]],
+    ['chunks larger than a piece', [64 * 1024, 9_001]],
+  ])('is the stream of tuples (generation, position, piece) of the first bytes, from %s', (_, sizes) => {
+    for (const bytes of [0, 1, 7_999, 8_000, 8_001, 24_000, 70_001]) {
+      for (const exact of [false, true]) {
+        // Pieces of 64 KB, as CopyPieces lends them, or just the size asked for: a tuple each.
+        const take = (least: number): Buffer => Buffer.alloc(exact ? least : Math.max(64 * 1024, least));
+        const pieces = binaryCopyOfChunks(42n, 1_000, chunked(sizes), bytes, 8_000, take);
+        const expected: Buffer[][] = [];
+        for (let at = 0; at < bytes; at += 8_000) expected.push([int8(42n), int8(BigInt(1_000 + at)), data.subarray(at, Math.min(at + 8_000, bytes))]);
+        expect(Buffer.concat(pieces).equals(copyStream(expected))).toBe(true);
+        if (exact) expect(pieces.length).toBe(Math.max(1, Math.ceil(bytes / 8_000)));
+      }
+    }
   });
 });

@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { BlobTooLargeError, type BlobStore, type BlobWriteResult } from '../../ports/blob-store.js';
-import { binaryCopyOfPieces } from '../../store/postgres/copy-binary.js';
+import { binaryCopyOfChunks } from '../../store/postgres/copy-binary.js';
+import { COPY_PIECE_BYTES, CopyPieces } from '../../store/postgres/copy-pieces.js';
 import { runOneTrip } from '../../store/postgres/one-trip-query.js';
 import { BEGIN_UNFLUSHED, withTransaction } from '../../store/postgres/pg-pool.js';
 import { PgBlobReader, PIECE_BYTES } from './pg-blob-reader.js';
@@ -35,6 +36,9 @@ const COPY_PIECES = `${BEGIN_UNFLUSHED}; COPY blob_pieces (generation, pos, data
  * `blobs`, without touching its data. Tables come with the store's migrations.
  */
 export class PgBlobStore implements BlobStore {
+  /** Buffers of the COPYs' data, used again once runOneTrip has sent them: three COPYs' worth are kept (two in flight, one being built). */
+  private readonly buffers = new CopyPieces(3 * Math.ceil((PIECES_PER_COPY * PIECE_BYTES) / COPY_PIECE_BYTES));
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** Drops writes that a crashed process left half done (older than a day, so none in progress). */
@@ -66,20 +70,20 @@ export class PgBlobStore implements BlobStore {
       };
       /** Sends the pending bytes in whole pieces (all of them at the end), keeping the rest. */
       const flush = async (last: boolean): Promise<void> => {
-        const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-        const whole = last ? data.length : data.length - (data.length % PIECE_BYTES);
+        const whole = last ? pendingBytes : pendingBytes - (pendingBytes % PIECE_BYTES);
         if (whole === 0) return;
-        const start = size - pendingBytes;
-        const pieces: [bigint, bigint, Uint8Array][] = [];
-        for (let at = 0; at < whole; at += PIECE_BYTES) pieces.push([generation, BigInt(start + at), data.subarray(at, Math.min(at + PIECE_BYTES, whole))]);
-        const copy = binaryCopyOfPieces(pieces);
-        pending = whole < data.length ? [data.subarray(whole)] : [];
-        pendingBytes = data.length - whole;
+        const copy = binaryCopyOfChunks(generation, size - pendingBytes, pending, whole, PIECE_BYTES, this.buffers.take);
+        pending = dropFront(pending, whole);
+        pendingBytes -= whole;
         // Its own transaction, sent with its data in one round trip.
-        const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [[copy]]).then(
-          () => { inFlight.delete(sent); },
+        const sent: Promise<void> = runOneTrip(this.pool, COPY_PIECES, [copy]).then(
+          () => {
+            inFlight.delete(sent);
+            this.buffers.giveBack(copy);
+          },
           (e: unknown) => {
             inFlight.delete(sent);
+            this.buffers.giveBack(copy);
             failure ??= { error: e };
           },
         );
@@ -126,6 +130,17 @@ export class PgBlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     await dropBlob(this.pool, key);
   }
+}
+
+/** `chunks` without their first `bytes` bytes (the last chunk they end in cut, not copied). */
+function dropFront(chunks: readonly Buffer[], bytes: number): Buffer[] {
+  let left = bytes;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as Buffer;
+    if (left < chunk.length) return [chunk.subarray(left), ...chunks.slice(i + 1)];
+    left -= chunk.length;
+  }
+  return [];
 }
 
 /**
