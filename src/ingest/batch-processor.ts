@@ -350,7 +350,7 @@ export class BatchProcessor {
     const actor = this.plan.actor.id;
     const outcomes = packedSlots<RowOutcome>(prepared.length);
     const inserts = new RowsBuilder(cols, operation === 'update' ? 0 : prepared.length);
-    const lines = recordBytes ? newLines(recordBytes.bytes, prepared.length, this.plan) : undefined;
+    const lines = recordBytes ? newLines(recordBytes, prepared.length, this.plan) : undefined;
     let linesSent = 0;
     const updates = new RowsBuilder(cols, operation === 'insert' ? 0 : prepared.length);
     const addedByKey = new Map<string, RecordKeys>();
@@ -663,8 +663,10 @@ function isNumberText(n: number, text: string): boolean {
 }
 
 /** A batch's RecordLines, no row written as its line yet. */
-function newLines(bytes: Uint8Array, rows: number, plan: ResourcePlan): RecordLines & { starts: Int32Array; ends: Int32Array } {
-  return { bytes, starts: new Int32Array(rows).fill(-1), ends: new Int32Array(rows).fill(-1), delimiter: plan.delimiter ?? 0x2c };
+function newLines(record: BatchRecordBytes, rows: number, plan: ResourcePlan): RecordLines & { starts: Int32Array; ends: Int32Array } {
+  return {
+    bytes: record.bytes, starts: new Int32Array(rows).fill(-1), ends: new Int32Array(rows).fill(-1), delimiter: plan.delimiter ?? 0x2c, giveBack: record.giveBack,
+  };
 }
 
 /** Fewer cells than the header, or more that are not just empty trailing cells. */

@@ -312,17 +312,20 @@ export class RecordBytes {
     const cut = count < this.starts.length ? (this.starts[count] as number) : this.at;
     const whole = this.bytes;
     let released = false;
+    const keep = (buffer: Buffer): void => {
+      // Once: a buffer in the free list twice would be two batches' at once. A buffer moved to
+      // another thread and not handed back is detached here, of length 0: not kept.
+      if (released) return;
+      released = true;
+      if (this.free.length < 4 && buffer.length === this.capacity) this.free.push(buffer);
+    };
     const taken: BatchRecordBytes = {
       bytes: whole.subarray(0, cut),
       starts: this.starts.slice(0, count),
       ends: this.ends.slice(0, count),
       checked: this.checked.slice(0, count),
-      release: () => {
-        // Once: a buffer in the free list twice would be two batches' at once.
-        if (released) return;
-        released = true;
-        if (this.free.length < 4 && whole.length === this.capacity) this.free.push(whole);
-      },
+      release: () => keep(whole),
+      giveBack: (buffer) => keep(Buffer.from(buffer)),
     };
     const rest = this.at - cut > this.capacity / 2 ? Buffer.allocUnsafeSlow(2 * (this.at - cut)) : this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
     this.bytes.copy(rest, 0, cut, this.at);
@@ -350,4 +353,6 @@ export interface BatchRecordBytes {
   readonly checked: readonly boolean[];
   /** Nothing reads `bytes` any more (the batch is committed): the reader may use them again. */
   release(): void;
+  /** The buffer under `bytes`, moved to another thread and back (RecordLines.giveBack): used again instead, and release does nothing. */
+  giveBack(buffer: ArrayBuffer): void;
 }

@@ -121,6 +121,13 @@ export interface RecordLines {
   readonly ends: Int32Array;
   /** The byte between two cells. */
   readonly delimiter: number;
+  /**
+   * Set when the buffer under `bytes` may be moved to another thread while the batch commits (a
+   * commit thread's store moves it rather than copy it twice): it comes back through this once
+   * nothing there reads it, so that its memory serves a later batch. Never called by a store that
+   * reads `bytes` where they are.
+   */
+  readonly giveBack?: (buffer: ArrayBuffer) => void;
 }
 
 export const NO_ROWS: RecordRows = { columns: [], ids: [], values: [], shared: {}, keptKeys: [] };

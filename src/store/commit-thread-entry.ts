@@ -89,5 +89,8 @@ async function handle(m: CommitRequest, prepared: Promise<(() => Promise<void>) 
     else if (unavailable(e)) reply = { id: m.id, ok: false, failure: 'unavailable', message: String(e) };
     else reply = { id: m.id, ok: false, failure: 'other', message: String(e) };
   }
-  port?.postMessage(reply);
+  // A lent buffer goes back, however the commit ended: nothing here reads it any more.
+  const lent = 'batch' in m && m.lent ? m.batch.inserts.lines?.bytes.buffer : undefined;
+  if (lent instanceof ArrayBuffer) port?.postMessage({ ...reply, returned: lent }, [lent]);
+  else port?.postMessage(reply);
 }

@@ -9,10 +9,12 @@ export type CommitTarget = { readonly kind: 'sqlite'; readonly file: string } | 
  * `reserveIds`: a SQLite job thread's next block of record ids, reserved in the batch's own
  * transaction (SqliteStore.commitBatch says why); the reply's `reserved` is one past its last.
  */
-export type CommitRequest = { id: number; batch: BatchCommit; reserveIds?: number } | { id: number; close: true };
+/** `lent`: the buffer under the batch's `inserts.lines.bytes` was moved here, and goes back with the reply. */
+export type CommitRequest = { id: number; batch: BatchCommit; reserveIds?: number; lent?: true } | { id: number; close: true };
 /** How a commit failed: the port's errors a job acts on are rebuilt on the other side. */
 export type CommitFailure = 'leaseLost' | 'uniqueConflict' | 'unavailable' | 'other';
-export type CommitReply = { id: number; ok: true; reserved?: number } | { id: number; ok: false; failure: CommitFailure; message: string };
+/** `returned`: a lent buffer (CommitRequest), moved back. */
+export type CommitReply = ({ id: number; ok: true; reserved?: number } | { id: number; ok: false; failure: CommitFailure; message: string }) & { returned?: ArrayBuffer };
 
 /**
  * Commits record batches on a thread of its own, with its own connection to the same database, in
@@ -26,7 +28,7 @@ export class CommitThread {
   /** null once the thread has died: the next request starts another. */
   private thread: Worker | null;
   private closed = false;
-  private readonly waiting = new Map<number, { resolve: (reserved: number | null) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (reserved: number | null) => void; reject: (e: Error) => void; giveBack?: (buffer: ArrayBuffer) => void }>();
   private nextId = 0;
 
   constructor(private readonly target: CommitTarget) {
@@ -44,6 +46,7 @@ export class CommitThread {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
+      if (m.returned) w.giveBack?.(m.returned);
       if (m.ok) w.resolve(m.reserved ?? null);
       else w.reject(rebuilt(m));
     });
@@ -66,7 +69,16 @@ export class CommitThread {
 
   /** Resolves with the end of the ids reserved, when `reserveIds` asked for some (SQLite only), else null. */
   commit(batch: BatchCommit, reserveIds = 0): Promise<number | null> {
-    return this.request((id) => (reserveIds > 0 ? { id, batch, reserveIds } : { id, batch }));
+    // A batch's record lines (~290 KB, in a 512 KB buffer that the structured clone would copy
+    // whole, then again on arrival) are moved to the thread and back instead, when their reader
+    // takes the buffer back (RecordLines.giveBack): measured alone, the clone of 500 such batches
+    // took ~350 ms of CPU, the move ~165 ms.
+    const lines = batch.inserts.lines;
+    const buffer = lines?.bytes.buffer;
+    if (!lines?.giveBack || !(buffer instanceof ArrayBuffer)) return this.request((id) => (reserveIds > 0 ? { id, batch, reserveIds } : { id, batch }));
+    const { giveBack: _giveBack, ...plain } = lines;
+    const moved: BatchCommit = { ...batch, inserts: { ...batch.inserts, lines: plain } };
+    return this.request((id) => ({ id, batch: moved, lent: true, ...(reserveIds > 0 ? { reserveIds } : {}) }), [buffer], lines.giveBack);
   }
 
   async close(): Promise<void> {
@@ -81,13 +93,13 @@ export class CommitThread {
     }
   }
 
-  private request(make: (id: number) => CommitRequest): Promise<number | null> {
+  private request(make: (id: number) => CommitRequest, transfer: ArrayBuffer[] = [], giveBack?: (buffer: ArrayBuffer) => void): Promise<number | null> {
     if (this.closed && this.thread === null) return Promise.reject(new Error('the commit thread is closed'));
     const to = this.thread ?? (this.thread = this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      to.postMessage(make(id));
+      this.waiting.set(id, { resolve, reject, giveBack });
+      to.postMessage(make(id), transfer);
     });
   }
 }

@@ -150,7 +150,7 @@ describe('BatchProcessor columns', () => {
 describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', () => {
   /** A batch as readCsvBatches gives it with its records' bytes; rows in `quoted` had quotes (no bytes). */
   function withBytes(rows: string[][], quoted: readonly number[] = []): CsvBatch {
-    return Object.assign(rows, { recordBytes: { ...recordBytesOf(rows, ',', quoted), release: () => undefined } });
+    return Object.assign(rows, { recordBytes: { ...recordBytesOf(rows, ',', quoted), release: () => undefined, giveBack: () => undefined } });
   }
 
   const lineOf = (rows: RecordRows, r: number): string | null => {

@@ -242,6 +242,32 @@ describe('readCsvBatches with the records’ bytes (CsvBatch.recordBytes)', () =
     expect(seen).toEqual(csv.split('\n').slice(4));
   });
 
+  it('uses again a batch’s buffer moved to another thread and handed back, and never one not handed back', async () => {
+    const csv = ['h', ...Array.from({ length: 40 }, (_, i) => `row ${i},${'x'.repeat(i)}`)].join('\n');
+    const bytes = Buffer.from(csv, 'utf8');
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 50) }, (_, i) => bytes.subarray(i * 50, (i + 1) * 50));
+    const seen: (string | null)[] = [];
+    let handedBack: ArrayBuffer | null = null;
+    const buffers = new Set<ArrayBufferLike>();
+    let n = 0;
+    for await (const b of readCsvBatches(Readable.from(pieces), { encoding: 'UTF-8', delimiter: ',', recordBytes: true }, 4)) {
+      const raw = b.recordBytes as NonNullable<CsvBatch['recordBytes']>;
+      seen.push(...b.map((_, k) => ((raw.ends[k] as number) < 0 ? null : raw.bytes.subarray(raw.starts[k], raw.ends[k]).toString('utf8'))));
+      buffers.add(raw.bytes.buffer);
+      // Moved away as a commit thread takes it (the buffer here is detached), then handed back
+      // (the first batch) or lost (the second, its thread died): release then does nothing more.
+      const moved = structuredClone(raw.bytes.buffer as ArrayBuffer, { transfer: [raw.bytes.buffer as ArrayBuffer] });
+      if (n++ === 0) {
+        handedBack = moved;
+        raw.giveBack(moved);
+      }
+      raw.release();
+    }
+    expect(seen).toEqual(csv.split('\n'));
+    expect(handedBack).not.toBeNull();
+    expect(buffers.has(handedBack as unknown as ArrayBufferLike)).toBe(true);
+  });
+
   it('keeps no bytes for a file decoded before it is split (another encoding)', async () => {
     for await (const b of readCsvBatches(Readable.from([Buffer.from('h\na\n')]), { encoding: 'ISO-8859-1', delimiter: ',', recordBytes: true }, 4)) {
       expect(b.recordBytes).toBeUndefined();
