@@ -40,9 +40,11 @@ describe('PostgresStore: results joined in the database', () => {
     for (const [resourceIndex, parts] of lines.entries()) {
       let end = 0;
       for (const part of parts) {
+        const continues = end;
         end += part instanceof Uint8Array ? part.byteLength : part.rawBytes;
         const batch = await aBatch(store, org, jobId, 'worker-a', 0);
-        await store.commitBatch({ ...batch, resourceIndex, resultLines: part, progress: { ...batch.progress, resultBytes: end } });
+        // Each continuing the checkpoint, as a job's batches do: their chunks go as binary COPY data.
+        await store.commitBatch({ ...batch, resourceIndex, resultLines: part, continues, progress: { ...batch.progress, resultBytes: end } });
       }
     }
     return jobId;

@@ -70,6 +70,40 @@ export function binaryCopyOfChunks(
 }
 
 /**
+ * The data of a `COPY result_chunks (job_id, idx, pos, data, raw_bytes, crc) FROM STDIN (FORMAT
+ * binary)` of one chunk: text as its UTF-8 bytes, integer as 4 bytes, bigint as 8, big-endian.
+ */
+export function binaryCopyOfChunkRow(jobId: string, idx: number, chunk: { pos: number; data: Uint8Array; rawBytes: number | null; crc: number | null }): Buffer {
+  const id = Buffer.from(jobId, 'utf8');
+  const out = Buffer.allocUnsafe(HEADER_BYTES + 2 + 6 * 4 + id.length + 4 + 8 + chunk.data.byteLength + 4 + 8 + 2);
+  let at = SIGNATURE.copy(out, 0);
+  at = out.writeUInt32BE(0, at); // flags
+  at = out.writeUInt32BE(0, at); // header extension length
+  at = out.writeInt16BE(6, at);
+  at = out.writeInt32BE(id.length, at);
+  at += id.copy(out, at);
+  at = out.writeInt32BE(4, at);
+  at = out.writeInt32BE(idx, at);
+  at = out.writeInt32BE(8, at);
+  at = out.writeBigInt64BE(BigInt(chunk.pos), at);
+  at = out.writeInt32BE(chunk.data.byteLength, at);
+  out.set(chunk.data, at);
+  at += chunk.data.byteLength;
+  if (chunk.rawBytes === null) at = out.writeInt32BE(-1, at);
+  else {
+    at = out.writeInt32BE(4, at);
+    at = out.writeInt32BE(chunk.rawBytes, at);
+  }
+  if (chunk.crc === null) at = out.writeInt32BE(-1, at);
+  else {
+    at = out.writeInt32BE(8, at);
+    at = out.writeBigInt64BE(BigInt(chunk.crc), at);
+  }
+  at = out.writeInt16BE(-1, at); // trailer
+  return out.subarray(0, at);
+}
+
+/**
  * The tuples of a `COPY … TO STDOUT (FORMAT binary)` stream, each as its fields' bytes (null for
  * NULL), in the server's binary representation: bytea as the bytes themselves. Read this way
  * rather than by queries, whose bytea arrives as hex text twice its size, decoded to a string and
