@@ -64,10 +64,9 @@ export async function openStores(config: Config, options: { writerThread?: boole
     }
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return {
-    store: new SqliteStore(path.join(config.dataDir, 'bulkwright.db'), { writerThread: options.writerThread === true }),
-    blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')),
-  };
+  const store = new SqliteStore(path.join(config.dataDir, 'bulkwright.db'), { writerThread: options.writerThread === true });
+  await store.whenStarted();
+  return { store, blobs: new FsBlobStore(path.join(config.dataDir, 'blobs')) };
 }
 
 /** The composition root: stores → services → worker → HTTP app. */

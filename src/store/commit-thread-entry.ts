@@ -46,6 +46,10 @@ const committer = open(workerData as CommitTarget);
 const unavailable = (workerData as CommitTarget).kind === 'postgres' ? isPgUnavailable : isSqliteUnavailable;
 // Awaited by each request, which answers with the failure; a thread with no request must not die of it.
 committer.catch(() => undefined);
+committer.then(
+  () => port.postMessage({ ready: true }),
+  () => port.postMessage({ ready: true }),
+);
 let last: Promise<void> = Promise.resolve();
 /** Set once the store is open, if it keeps checkpoints for idle moments (SQLite). */
 let idle: IdleCheckpoint | null = null;

@@ -76,6 +76,7 @@ export class PostgresStore implements Store {
     const ids = await PgIdAllocator.open(pool);
     const catalog = new PgModuleCatalog(pool, ids);
     const committer = options.commitThreadUrl ? new CommitThread({ kind: 'postgres', url: options.commitThreadUrl }) : null;
+    await committer?.ready;
     return new PostgresStore(pool, ids, catalog, new PgJobQueue(pool, catalog), committer);
   }
 

@@ -83,6 +83,11 @@ export class SqliteStore implements Store {
     this.writer = options.writerThread ? new CommitThread({ kind: 'sqlite', file }) : null;
   }
 
+  /** Settles once the commit thread, if the store has one, has opened its connection (CommitThread.ready). */
+  whenStarted(): Promise<void> {
+    return this.writer?.ready ?? Promise.resolve();
+  }
+
   listOrgs = (): Promise<Org[]> => this.accounts.listOrgs();
   getOrg = (orgId: string): Promise<Org | null> => this.accounts.getOrg(orgId);
   getUser = (orgId: string, userId: string): Promise<User | null> => this.accounts.getUser(orgId, userId);
