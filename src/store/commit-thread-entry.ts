@@ -44,12 +44,10 @@ async function open(target: CommitTarget): Promise<Committer> {
 const committer = open(workerData as CommitTarget);
 /** Which failures mean the database could not be reached for now: the job thread runs the job again later. */
 const unavailable = (workerData as CommitTarget).kind === 'postgres' ? isPgUnavailable : isSqliteUnavailable;
-// Awaited by each request, which answers with the failure; a thread with no request must not die of it.
-committer.catch(() => undefined);
-committer.then(
-  () => port.postMessage({ ready: true }),
-  () => port.postMessage({ ready: true }),
-);
+// Awaited by each request, which answers with the failure; a thread with no request must not die
+// of it. Open or not, the thread is up (CommitThread.ready).
+const ready = (): void => port.postMessage({ ready: true });
+committer.then(ready, ready);
 let last: Promise<void> = Promise.resolve();
 /** Set once the store is open, if it keeps checkpoints for idle moments (SQLite). */
 let idle: IdleCheckpoint | null = null;

@@ -1,11 +1,19 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import type { ResultChunk } from '../result-chunks.js';
 import type { PieceSource } from './copy-pieces.js';
 
 /** What every `COPY … (FORMAT binary)` stream starts with (PostgreSQL's COPY docs, "Binary Format"). */
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** The signature, a 32-bit flags field and the 32-bit length of the header extension that follows. */
 const HEADER_BYTES = SIGNATURE.length + 8;
+
+/** Writes a binary COPY's header at the start of `out`; returns the offset after it. */
+function writeHeader(out: Buffer): number {
+  const at = SIGNATURE.copy(out, 0);
+  out.writeUInt32BE(0, at); // flags
+  return out.writeUInt32BE(0, at + 4); // header extension length
+}
 
 /** A tuple's bytes before its bytea's: the field count, then each field's length and the two bigints, then the bytea's length. */
 const TUPLE_HEAD_BYTES = 2 + 12 + 12 + 4;
@@ -30,9 +38,7 @@ export function binaryCopyOfChunks(
 ): Buffer[] {
   const out: Buffer[] = [];
   let buf = take(HEADER_BYTES + TUPLE_HEAD_BYTES + Math.min(pieceBytes, bytes) + 2);
-  let at = SIGNATURE.copy(buf, 0);
-  at = buf.writeUInt32BE(0, at); // flags
-  at = buf.writeUInt32BE(0, at); // header extension length
+  let at = writeHeader(buf);
   /** Where the next byte to copy is: chunk c, offset off. */
   let c = 0;
   let off = 0;
@@ -73,12 +79,10 @@ export function binaryCopyOfChunks(
  * The data of a `COPY result_chunks (job_id, idx, pos, data, raw_bytes, crc) FROM STDIN (FORMAT
  * binary)` of one chunk: text as its UTF-8 bytes, integer as 4 bytes, bigint as 8, big-endian.
  */
-export function binaryCopyOfChunkRow(jobId: string, idx: number, chunk: { pos: number; data: Uint8Array; rawBytes: number | null; crc: number | null }): Buffer {
+export function binaryCopyOfChunkRow(jobId: string, idx: number, chunk: ResultChunk): Buffer {
   const id = Buffer.from(jobId, 'utf8');
   const out = Buffer.allocUnsafe(HEADER_BYTES + 2 + 6 * 4 + id.length + 4 + 8 + chunk.data.byteLength + 4 + 8 + 2);
-  let at = SIGNATURE.copy(out, 0);
-  at = out.writeUInt32BE(0, at); // flags
-  at = out.writeUInt32BE(0, at); // header extension length
+  let at = writeHeader(out);
   at = out.writeInt16BE(6, at);
   at = out.writeInt32BE(id.length, at);
   at += id.copy(out, at);

@@ -374,7 +374,7 @@ function batchText(b: BatchCommit, version: string, table: string, writes: reado
   const copy = copied ? ['COPY result_chunks (job_id, idx, pos, data, raw_bytes, crc) FROM STDIN (FORMAT binary)'] : [];
   return {
     text: [BATCH_BEGIN, ...records, checkpoint, ...copy, ...more.map(chunk), 'COMMIT'].join(';\n'),
-    chunk: copied && binaryCopyOfChunkRow(b.jobId, b.resourceIndex, copied),
+    chunk: copied ? binaryCopyOfChunkRow(b.jobId, b.resourceIndex, copied) : null,
   };
 }
 
