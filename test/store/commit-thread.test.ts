@@ -59,7 +59,7 @@ let other: Store;
 let org: Seeded;
 let pair: Pair;
 
-describe.each(backends)('commit thread on %s', (name, open) => {
+describe.each(backends)('commit thread on %s', (_name, open) => {
   beforeEach(async () => {
     pair = await open();
     ({ committing, other } = pair);
@@ -121,42 +121,6 @@ describe.each(backends)('commit thread on %s', (name, open) => {
     expect(await other.countRecords(org.moduleId)).toBe(2);
   });
 
-  // PostgreSQL writes inserts as their CSV lines; SQLite's batches carry none.
-  it.runIf(name === 'PostgreSQL')("moves a batch's record lines to the thread and back, whether its commit succeeds or fails", async () => {
-    const [jobId] = (await committing.allocateIds(1)) as [string];
-    await committing.createJob(aJob(org, jobId));
-    await committing.claimJob('worker-a', 60_000, new Date());
-    const given: ArrayBuffer[] = [];
-    /** A batch of two records given as their lines, in a buffer larger than the lines, as the CSV reader's. */
-    const lined = async (workerId: string, tag: string): Promise<{ batch: BatchCommit; bytes: Uint8Array; text: string }> => {
-      const text = `Line One,one${tag}@example.com\nLine Two,two${tag}@example.com\n`;
-      const first = text.indexOf('\n');
-      const bytes = new Uint8Array(new ArrayBuffer(64 * 1024), 0, Buffer.byteLength(text));
-      bytes.set(Buffer.from(text));
-      const ids = (await committing.allocateIds(2)) as string[];
-      const batch = await aBatch(committing, org, jobId, workerId, 0);
-      const lines = { bytes, starts: Int32Array.of(0, first + 1), ends: Int32Array.of(first, text.length - 1), delimiter: 0x2c, giveBack: (b: ArrayBuffer) => given.push(b) };
-      // The key column's values come from the values; the rest of each record from its line.
-      const inserts = { columns: ['Last_Name', 'Email'], ids, values: [[undefined, undefined], [`one${tag}@example.com`, `two${tag}@example.com`]], shared: {}, keptKeys: [], lines };
-      return { batch: { ...batch, inserts, progress: { ...batch.progress, counts: { added: 2, updated: 0, skipped: 0 } } }, bytes, text };
-    };
-    const ok = await lined('worker-a', 'a');
-    await committing.commitBatch(ok.batch);
-    // Moved, not copied: detached here, handed back whole with the reply.
-    expect(ok.bytes.byteLength).toBe(0);
-    expect(given.map((b) => b.byteLength)).toEqual([64 * 1024]);
-    expect(Buffer.from(given[0] as ArrayBuffer, 0, ok.text.length).toString()).toBe(ok.text);
-    const stored = await other.findRecords(org.moduleId, 'Email', ['onea@example.com', 'twoa@example.com'], ['Last_Name', 'Email']);
-    expect(stored.map((r) => r.values).sort((x, y) => String(x.Email).localeCompare(String(y.Email)))).toEqual([
-      { Last_Name: 'Line One', Email: 'onea@example.com' },
-      { Last_Name: 'Line Two', Email: 'twoa@example.com' },
-    ]);
-    const lost = await lined('worker-b', 'b');
-    await expect(committing.commitBatch(lost.batch)).rejects.toBeInstanceOf(LeaseLostError);
-    expect(given).toHaveLength(2);
-    expect(await other.countRecords(org.moduleId)).toBe(2);
-  });
-
   // A job sends a batch while the one before it is in flight (two at most): the thread keeps them in order.
   it('commits a batch sent while the one before it is in flight after that one, and fails it when that one fails', async () => {
     const [jobId] = (await committing.allocateIds(1)) as [string];
@@ -212,6 +176,54 @@ describe.each(backends)('commit thread on %s', (name, open) => {
     await committing.commitBatch(await batch('c'));
     await committing.commitBatch(await batch('d'));
     expect(await other.countRecords(org.moduleId)).toBe(6);
+  });
+});
+
+// PostgreSQL writes inserts as their CSV lines; SQLite's batches carry none.
+describe('commit thread on PostgreSQL, with record lines', () => {
+  beforeEach(async () => {
+    pair = await (backends[1] as (typeof backends)[number])[1]();
+    ({ committing, other } = pair);
+    org = await seedOrg(committing);
+  });
+
+  afterEach(async () => {
+    await pair.close();
+  });
+
+  it("moves a batch's record lines to the thread and back, whether its commit succeeds or fails", async () => {
+    const [jobId] = (await committing.allocateIds(1)) as [string];
+    await committing.createJob(aJob(org, jobId));
+    await committing.claimJob('worker-a', 60_000, new Date());
+    const given: ArrayBuffer[] = [];
+    /** A batch of two records given as their lines, in a buffer larger than the lines, as the CSV reader's. */
+    const lined = async (workerId: string, tag: string): Promise<{ batch: BatchCommit; bytes: Uint8Array; text: string }> => {
+      const text = `Line One,one${tag}@example.com\nLine Two,two${tag}@example.com\n`;
+      const first = text.indexOf('\n');
+      const bytes = new Uint8Array(new ArrayBuffer(64 * 1024), 0, Buffer.byteLength(text));
+      bytes.set(Buffer.from(text));
+      const ids = (await committing.allocateIds(2)) as string[];
+      const batch = await aBatch(committing, org, jobId, workerId, 0);
+      const lines = { bytes, starts: Int32Array.of(0, first + 1), ends: Int32Array.of(first, text.length - 1), delimiter: 0x2c, giveBack: (b: ArrayBuffer) => given.push(b) };
+      // The key column's values come from the values; the rest of each record from its line.
+      const inserts = { columns: ['Last_Name', 'Email'], ids, values: [[undefined, undefined], [`one${tag}@example.com`, `two${tag}@example.com`]], shared: {}, keptKeys: [], lines };
+      return { batch: { ...batch, inserts, progress: { ...batch.progress, counts: { added: 2, updated: 0, skipped: 0 } } }, bytes, text };
+    };
+    const ok = await lined('worker-a', 'a');
+    await committing.commitBatch(ok.batch);
+    // Moved, not copied: detached here, handed back whole with the reply.
+    expect(ok.bytes.byteLength).toBe(0);
+    expect(given.map((b) => b.byteLength)).toEqual([64 * 1024]);
+    expect(Buffer.from(given[0] as ArrayBuffer, 0, ok.text.length).toString()).toBe(ok.text);
+    const stored = await other.findRecords(org.moduleId, 'Email', ['onea@example.com', 'twoa@example.com'], ['Last_Name', 'Email']);
+    expect(stored.map((r) => r.values).sort((x, y) => String(x.Email).localeCompare(String(y.Email)))).toEqual([
+      { Last_Name: 'Line One', Email: 'onea@example.com' },
+      { Last_Name: 'Line Two', Email: 'twoa@example.com' },
+    ]);
+    const lost = await lined('worker-b', 'b');
+    await expect(committing.commitBatch(lost.batch)).rejects.toBeInstanceOf(LeaseLostError);
+    expect(given).toHaveLength(2);
+    expect(await other.countRecords(org.moduleId)).toBe(2);
   });
 });
 
