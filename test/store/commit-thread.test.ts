@@ -59,7 +59,8 @@ let other: Store;
 let org: Seeded;
 let pair: Pair;
 
-describe.each(backends)('commit thread on %s', (_name, open) => {
+/** A pair opened by `open`, with an org, for each test of the describe it is called in. */
+function eachWithPair(open: () => Promise<Pair>): void {
   beforeEach(async () => {
     pair = await open();
     ({ committing, other } = pair);
@@ -69,6 +70,10 @@ describe.each(backends)('commit thread on %s', (_name, open) => {
   afterEach(async () => {
     await pair.close();
   });
+}
+
+describe.each(backends)('commit thread on %s', (_name, open) => {
+  eachWithPair(open);
 
   // SQLite: the commit thread reads (the catalog's metadata version) before it writes: begun
   // deferred, a commit by another connection in between made it fail at once with "database is
@@ -181,15 +186,7 @@ describe.each(backends)('commit thread on %s', (_name, open) => {
 
 // PostgreSQL writes inserts as their CSV lines; SQLite's batches carry none.
 describe('commit thread on PostgreSQL, with record lines', () => {
-  beforeEach(async () => {
-    pair = await (backends[1] as (typeof backends)[number])[1]();
-    ({ committing, other } = pair);
-    org = await seedOrg(committing);
-  });
-
-  afterEach(async () => {
-    await pair.close();
-  });
+  eachWithPair((backends[1] as (typeof backends)[number])[1]);
 
   it("moves a batch's record lines to the thread and back, whether its commit succeeds or fails", async () => {
     const [jobId] = (await committing.allocateIds(1)) as [string];
