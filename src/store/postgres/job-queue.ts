@@ -274,7 +274,7 @@ export class PgJobQueue {
     parts.forEach((part, at) => {
       if (part instanceof Uint8Array) {
         literalAt.push(at);
-        literals.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+        literals.push(asBuffer(part));
       } else {
         resourceAt.push(at);
         resources.push(part.resourceIndex);
@@ -356,7 +356,7 @@ function batchText(b: BatchCommit, version: string, table: string, writes: reado
   const idx = int(b.resourceIndex);
   const chunk = (piece: ResultChunk): string =>
     `INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES (${job}, ${idx}, ${int(piece.pos)}, ` +
-    `decode('${chunkBytes(piece).toString('hex')}', 'hex'), ` +
+    `decode('${asBuffer(piece.data).toString('hex')}', 'hex'), ` +
     `${piece.rawBytes === null ? 'NULL' : int(piece.rawBytes)}, ${piece.crc === null ? 'NULL' : int(piece.crc)}) ON CONFLICT DO NOTHING`;
   const [first, ...more] = resultPieces(b.resultLines, p.resultBytes);
   const copied = first !== undefined && more.length === 0 && b.continues !== null ? first : null;
@@ -416,7 +416,7 @@ async function checkpointBatch(c: pg.PoolClient, b: BatchCommit, piece: ResultCh
     values: [
       new Date(b.now.getTime() + b.leaseMs), b.jobId, b.workerId,
       p.status, p.code, p.counts.added, p.counts.updated, p.counts.skipped, p.rowsDone, p.resultBytes,
-      b.resourceIndex, b.continues, piece?.pos ?? null, piece ? chunkBytes(piece) : null, piece?.rawBytes ?? null, piece?.crc ?? null,
+      b.resourceIndex, b.continues, piece?.pos ?? null, piece ? asBuffer(piece.data) : null, piece?.rawBytes ?? null, piece?.crc ?? null,
     ],
   });
   const row = r.rows[0];
@@ -428,12 +428,13 @@ async function insertResultChunk(c: pg.PoolClient, jobId: string, idx: number, p
   await c.query({
     name: 'result-chunk-insert',
     text: 'INSERT INTO result_chunks (job_id, idx, pos, data, raw_bytes, crc) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-    values: [jobId, idx, piece.pos, chunkBytes(piece), piece.rawBytes, piece.crc],
+    values: [jobId, idx, piece.pos, asBuffer(piece.data), piece.rawBytes, piece.crc],
   });
 }
 
-function chunkBytes(piece: ResultChunk): Buffer {
-  return Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength);
+/** The same bytes as a Buffer, not copied (pg sends a Buffer parameter as bytea). */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** A resource's progress as its end records it (batches move theirs in checkpointBatch). */
