@@ -363,6 +363,8 @@ export class BatchProcessor {
     /** The current row's unique values as keys (normKey), by position in uniqueSlots: folded once. */
     const uniqueKeys: (string | null)[] = new Array(this.uniqueSlots.length).fill(null);
     const valueAt = (slot: number, k: number): CellValue | undefined => (cols[slot] as (CellValue | undefined)[])[k];
+    /** Trusting the indexes: skipped rows with unique values → by position in uniqueSlots, who held each before them (undefined: not this job). */
+    let skippedOwners: Map<number, Record<number, string | null | undefined>> | undefined;
     for (let k = 0; k < prepared.length; k++) {
       const p = prepared[k] as PreparedRow;
       if (p.refused !== null) {
@@ -404,13 +406,17 @@ export class BatchProcessor {
         const v = valueAt(slot, k);
         const key = v === undefined || v === null ? null : normKey(v);
         uniqueKeys[u] = key;
-        if (key === null) continue;
+        // Trusting the indexes, a row to be written is checked by them at commit (a refused batch
+        // is redone with these checks); only a skipped row, which the store never sees, is asked
+        // here: who held the value before it, this batch or one in flight, else the store (below).
+        if (key === null || (trustIndexes && p.errors === null)) continue;
         const owner = (owners[u] as FieldOwners).get(key);
-        if (owner && owner !== recordId) addError(p, { code: 'DUPLICATE_DATA', field: field.apiName });
+        if (trustIndexes) (skippedOwners ??= new Map()).set(k, { ...skippedOwners?.get(k), [u]: owner });
+        else if (owner && owner !== recordId) addError(p, { code: 'DUPLICATE_DATA', field: field.apiName });
       }
 
       if (p.errors !== null) {
-        outcomes[k] = { status: 'SKIPPED', recordId: null, errors: p.errors.length > 1 ? dedupe(p.errors) : p.errors };
+        if (skippedOwners?.has(k) !== true) outcomes[k] = skippedOutcome(p.errors);
         continue;
       }
       let unique: Record<string, string | null> | null = null;
@@ -465,6 +471,7 @@ export class BatchProcessor {
         outcomes[k] = { status: 'UPDATED', recordId, errors: NO_ERRORS };
       }
     }
+    if (skippedOwners !== undefined) await this.reportSkippedDuplicates(skippedOwners, prepared, cols, outcomes);
     this.inFlight.push({ batch: this.batchNo++, keys: addedByKey, touched, owners: taken.changes });
     const insertShared: Record<string, CellValue> = { Created_Time: now, Modified_Time: now, Created_By: actor, Modified_By: actor };
     if (this.ownerSlot < 0) insertShared.Owner = actor;
@@ -480,6 +487,36 @@ export class BatchProcessor {
       },
       newPicklistValues: this.newPicklistValues,
     };
+  }
+
+  /**
+   * A skipped row's DUPLICATE_DATA errors when the job trusts the unique indexes: a value an
+   * earlier row of the job holds (`owners`, found as the row was met), or else a stored record,
+   * asked here in one query per field for the batch's skipped rows. Added in field order after
+   * the row's other errors, as the row-by-row check gives them.
+   */
+  private async reportSkippedDuplicates(
+    owners: ReadonlyMap<number, Record<number, string | null | undefined>>,
+    prepared: readonly PreparedRow[],
+    cols: BatchColumns,
+    outcomes: RowOutcome[],
+  ): Promise<void> {
+    const unresolved = this.uniqueSlots.map(({ field, slot }, u) => ({
+      field,
+      values: [...owners].filter(([, held]) => u in held && held[u] === undefined).map(([k]) => (cols[slot] as (CellValue | undefined)[])[k]),
+      known: null,
+    }));
+    const stored = await this.lookups.uniqueOwners(unresolved.filter((r) => r.values.length > 0));
+    for (const [k, held] of owners) {
+      const p = prepared[k] as PreparedRow;
+      for (let u = 0; u < this.uniqueSlots.length; u++) {
+        if (!(u in held)) continue;
+        const { field, slot } = this.uniqueSlots[u] as FieldSlot;
+        const owner = held[u] !== undefined ? held[u] : stored.get(field.apiName)?.get(normKey((cols[slot] as CellValue[])[k] as CellValue));
+        if (owner) addError(p, { code: 'DUPLICATE_DATA', field: field.apiName });
+      }
+      outcomes[k] = skippedOutcome(p.errors as RowError[]);
+    }
   }
 
   /** Reads row k's cells into the batch's columns; returns what else the row says. */
@@ -674,6 +711,10 @@ function isRagged(row: readonly string[], columns: number): boolean {
   if (row.length < columns) return true;
   for (let i = columns; i < row.length; i++) if ((row[i] as string).trim() !== '') return true;
   return false;
+}
+
+function skippedOutcome(errors: RowError[]): RowOutcome {
+  return { status: 'SKIPPED', recordId: null, errors: errors.length > 1 ? dedupe(errors) : errors };
 }
 
 function dedupe(errors: readonly RowError[]): RowError[] {

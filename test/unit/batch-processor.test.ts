@@ -30,7 +30,12 @@ afterEach(async () => {
 
 const HEADER = ['Last_Name', 'Email', 'Score'];
 
-async function processorFor(operation: Operation, recordLines = false, mapped: readonly (readonly [string, number])[] = HEADER.map((f, i) => [f, i] as const)): Promise<BatchProcessor> {
+async function processorFor(
+  operation: Operation,
+  recordLines = false,
+  mapped: readonly (readonly [string, number])[] = HEADER.map((f, i) => [f, i] as const),
+  trustUniqueIndexes = false,
+): Promise<BatchProcessor> {
   const modules = await store.listModules(org.orgId);
   const module = modules.find((m) => m.id === org.moduleId);
   const actor = await store.getUser(org.orgId, org.userId);
@@ -40,7 +45,7 @@ async function processorFor(operation: Operation, recordLines = false, mapped: r
       operation, module, findBy: operation === 'insert' ? null : 'Email', ignoreEmpty: false, timeZone: 'UTC', maxRows: 1000,
       mappings: mapped.map(([apiName, index]) => ({ apiName, index, format: null, findBy: apiName === 'Referred_By' ? 'id' : null, module: null, defaultValue: null })),
       columnCount: HEADER.length, actor, users: await store.listUsers(org.orgId), moduleByName: (n) => modules.find((m) => m.apiName === n),
-      trustUniqueIndexes: false, recordLines, delimiter: 0x2c,
+      trustUniqueIndexes, recordLines, delimiter: 0x2c,
     },
     store,
   );
@@ -144,6 +149,42 @@ describe('BatchProcessor columns', () => {
     // before the batch was decided: an id was reserved for it. A row refused by its cells gets none.
     expect(reserved).toEqual([0, 2]);
     expect(mixed.inserts.ids).toEqual([mixed.outcomes[1]?.recordId]);
+  });
+});
+
+describe('BatchProcessor of an insert that trusts the unique indexes', () => {
+  const NOW = '2026-01-01T00:00:00+00:00';
+  const trusting = (): Promise<BatchProcessor> => processorFor('insert', false, undefined, true);
+  const errorsOf = (r: { outcomes: readonly { errors: readonly { code: string; field?: string | null }[] }[] }): string[] =>
+    r.outcomes.map((o) => o.errors.map((e) => `${e.code}-${e.field}`).join(':'));
+
+  it('leaves the taken values of rows it writes to the store, whose index refuses the batch', async () => {
+    await commit(await (await processorFor('insert')).process([['Stored', 'stored@x.io', '1']], 1, NOW));
+    const r = await (await trusting()).process([['A', 'a@x.io', '1'], ['Again', 'A@x.io', '2'], ['Taken', 'stored@x.io', '3']], 1, NOW);
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED', 'ADDED']);
+  });
+
+  it('reports the DUPLICATE_DATA of a skipped row, which the store never sees: against its batch, a batch in flight, or a stored record', async () => {
+    await commit(await (await processorFor('insert')).process([['Stored', 'stored@x.io', '1']], 1, NOW));
+    const p = await trusting();
+    const first = await p.process([
+      ['A', 'a@x.io', '1'],
+      ['Same batch', 'A@X.io', 'x'],
+      ['Stored', 'STORED@x.io', 'x'],
+      ['Free', 'free@x.io', 'x'],
+      ['', 'stored@x.io', '2'],
+    ], 1, NOW);
+    expect(first.outcomes.map((o) => o.status)).toEqual(['ADDED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED']);
+    expect(errorsOf(first)).toEqual([
+      '',
+      'INVALID_DATA-Score:DUPLICATE_DATA-Email',
+      'INVALID_DATA-Score:DUPLICATE_DATA-Email',
+      'INVALID_DATA-Score',
+      'MANDATORY_NOT_FOUND-Last_Name:DUPLICATE_DATA-Email',
+    ]);
+    // The first batch is still in flight (none committed): its rows hold their values.
+    const second = await p.process([['In flight', 'a@x.io', 'x'], ['Skipped before', 'free@x.io', 'x']], 6, NOW, 0);
+    expect(errorsOf(second)).toEqual(['INVALID_DATA-Score:DUPLICATE_DATA-Email', 'INVALID_DATA-Score']);
   });
 });
 
