@@ -5,6 +5,7 @@ import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/m
 import type { RowError, RowOutcome } from '../domain/row-result.js';
 import type { RecordKeys, RecordLines, RecordRows, Store, User } from '../ports/store.js';
 import { splitOn, type BatchRecordBytes } from './csv-byte-reader.js';
+import { echoesRecordBytes } from './result-file.js';
 import { normKey, StoreLookups } from './store-lookups.js';
 
 export interface ResourcePlan {
@@ -287,7 +288,9 @@ export class BatchProcessor {
     // The store derives keys from these (unique fields, and name fields that lookups find records by).
     const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
     this.clearedSlots = columns.map((_, c) => c).filter((c) => !keyed(this.fields.get(columns[c] as string)));
-    const echoed = new Set(plan.echoedColumns ?? []);
+    // A checked row is a record kept as bytes: its echoed cells are written from them when they can be.
+    const fromBytes = plan.delimiter !== undefined && echoesRecordBytes(plan.delimiter, plan.echoedColumns ?? []);
+    const echoed = new Set(fromBytes ? [] : plan.echoedColumns ?? []);
     const read = (c: CellPlan, i: number): boolean => {
       const f = c.field as FieldDef;
       return keyed(f) || f.mandatory || c.picklist || c.isFindBy || echoed.has(i);

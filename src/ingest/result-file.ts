@@ -48,25 +48,23 @@ export function resultLines(
 ): Buffer {
   let out = Buffer.allocUnsafe(Math.max(4096, outcomes.length * 96));
   let at = 0;
-  // The echoed cells are a record's first ones, and a comma parts them as in the result: a record
-  // read as bytes (no quotes, so no cell to quote) echoes its bytes up to its echoed.length-th comma.
-  const prefix =
-    recordBytes !== undefined && recordBytes.delimiter === COMMA && echoed.length > 0 && echoed.every((c, i) => c === i) ? recordBytes : undefined;
+  const prefix = recordBytes !== undefined && echoesRecordBytes(recordBytes.delimiter, echoed) ? recordBytes : undefined;
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k] as RowOutcome;
     const raw = rows[k] ?? [];
     const id = o.recordId ?? '';
     const errors = o.errors.length > 0 ? formatRowErrors(o.errors) : '';
-    // The most the line can take: a cell of n UTF-16 units is at most 3n bytes of UTF-8, plus n
-    // doubled quotes and the two around it.
+    const end = prefix === undefined || raw.length < echoed.length ? -1 : (prefix.ends[k] as number);
+    // The most the line can take: its record's bytes, or per cell of n UTF-16 units at most 3n
+    // bytes of UTF-8, plus n doubled quotes and the two around it.
     let most = o.status.length + id.length + 4 * errors.length + 6;
-    for (const i of echoed) most += 4 * (raw[i] ?? '').length + 3;
+    if (end >= 0) most += end - (prefix?.starts[k] as number) + 1;
+    else for (const i of echoed) most += 4 * (raw[i] ?? '').length + 3;
     if (at + most > out.length) {
       const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + most));
       out.copy(bigger, 0, 0, at);
       out = bigger;
     }
-    const end = prefix === undefined || raw.length < echoed.length ? -1 : (prefix.ends[k] as number);
     if (end >= 0) {
       at = writePrefix(out, at, prefix as EchoBytes, prefix?.starts[k] as number, end, echoed.length);
     } else {
@@ -161,6 +159,15 @@ async function joinedResultZip(store: Store, jobId: string, zipKey: string, entr
   const parts = layout.map((p) => (typeof p === 'number' ? { resourceIndex: (entries[p] as ResultEntry).resourceIndex } : p));
   await store.writeJoinedResult(zipKey, jobId, parts, bytes);
   return true;
+}
+
+/**
+ * Whether a record kept as bytes has its echoed cells written from them (resultLines): they are its
+ * first cells, and a comma parts them as in the result, so a record read as bytes (no quotes, so
+ * no cell to quote) echoes its bytes up to its echoed.length-th comma. Such cells need no strings.
+ */
+export function echoesRecordBytes(delimiter: number, echoed: readonly number[]): boolean {
+  return delimiter === COMMA && echoed.length > 0 && echoed.every((c, i) => c === i);
 }
 
 /** A batch's record bytes (csv-byte-reader.ts RecordBytes), for the echoed cells of its records. */

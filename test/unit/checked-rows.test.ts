@@ -142,9 +142,10 @@ describe('rows read on their bytes', () => {
       expect(strings.checked).toBe(0);
       expect(bytes.decided).toEqual(strings.decided);
       // The good rows and the odd rows whose checked cells pass: a picklist value spelled otherwise
-      // or new, a duplicate Email, a cell that is read blank (First_Name, Last_Name, Phone) or
-      // with a space to trim (Phone, mandatory), a tab, a backslash. The others are read whole.
-      expect(bytes.checked).toBe(60 + 9);
+      // or new, a duplicate Email, a cell that is read blank (Last_Name, Phone) or with a space to
+      // trim (Phone, mandatory), a tab, a backslash. The others are read whole; a blank First_Name
+      // too, since the echoed cells are written from the record's bytes and not read.
+      expect(bytes.checked).toBe(60 + 8);
     });
   }
 

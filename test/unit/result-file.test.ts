@@ -157,6 +157,16 @@ describe('resultLines echoing from the records’ bytes', () => {
     expect(fromBytes.toString('utf8')).toBe(resultLines(rows, outcomes, echoed).toString('utf8'));
   });
 
+  it('sizes its lines by the records’ bytes, whose echoed cells were not read as strings', () => {
+    // As a checked row is read (csv-byte-reader.ts checkedCells): '' for each cell it did not read.
+    const long = Array.from({ length: 300 }, (_, i) => [`Ωmega ${'ş'.repeat(i * 7)}`, `😀${'x'.repeat(i)}`, `z${i}@zylker.com`, 'rest']);
+    const unread = long.map((r) => r.map(() => ''));
+    const ids = long.map((_, i) => added(`41508680000053${String(i).padStart(5, '0')}`));
+    const lines = resultLines(unread, ids, [0, 1, 2], bytesOf(long));
+    expect(lines.length).toBeGreaterThan(300 * 96 * 2);
+    expect(lines.toString('utf8')).toBe(resultLines(long, ids, [0, 1, 2]).toString('utf8'));
+  });
+
   it('echoes from the cells when the file’s delimiter is not a comma', () => {
     const semi = [['has, a comma', 'x', 'y']];
     const lines = resultLines(semi, [added('1')], [0, 1, 2], bytesOf(semi, ';'));
