@@ -96,7 +96,11 @@ export interface RecordRows {
    * cells did not, and cost a large-object allocation on each side of the commit thread per batch.)
    */
   readonly values: readonly (readonly (CellValue | undefined)[])[];
-  /** Values every row gets (the system fields, an insert's default Owner): bound once per statement. */
+  /**
+   * Values every row gets (the system fields, an insert's default Owner): bound once per statement.
+   * An insert without Modified_Time or Modified_By (or with null) stores its Created_Time and
+   * Created_By there: a new record's modification is its creation (PostgreSQL then stores neither).
+   */
   readonly shared: Readonly<Record<string, CellValue>>;
   /**
    * Fields among `columns` whose folded key no row changes (an update's find_by field matched

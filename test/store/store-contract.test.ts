@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config.js';
 import { deflateResultLines } from '../../src/ingest/result-file.js';
 import { NEW_RESOURCE_PROGRESS, type ResourceProgress } from '../../src/domain/job.js';
-import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type DeflatedLines, type ResultPart, type Store } from '../../src/ports/store.js';
+import { CheckpointMovedError, LeaseLostError, UniqueConflictError, type BatchCommit, type DeflatedLines, type RecordQuery, type ResultPart, type Store } from '../../src/ports/store.js';
 import { openStores } from '../../src/server.js';
 import { SetupService } from '../../src/services/setup-service.js';
 import { TokenService } from '../../src/services/token-service.js';
@@ -571,6 +571,27 @@ describe.each(backends)('$name', (backend) => {
       expect((await b.getRecord(org.moduleId, r.id))?.values).toMatchObject({ ...expected, ...later });
     }
     expect((await b.findRecords(org.moduleId, 'Email', ['big3@example.com'], [])).map((r) => r.id)).toEqual([batch.records[3]?.id]);
+  });
+
+  it('gives an insert that names no modification its creation: read, found, searched and sorted by it', async () => {
+    const jobId = await claimedJob();
+    const batch = await aBatch(a, org, jobId, 'worker-a', 3);
+    const [x, y, z] = batch.records as [PlainRecord, PlainRecord, PlainRecord];
+    const bare = (r: PlainRecord): PlainRecord => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string } });
+    const created = { Created_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId };
+    await a.commitBatch({ ...batch, inserts: recordRows([bare(x), bare(y), bare(z)], created) });
+    const modified = { Modified_Time: '2025-07-07T07:07:07+00:00', Modified_By: org.userId };
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: z.id, values: { Score: 9 } }], modified, []) });
+
+    const same = { ...created, Modified_Time: created.Created_Time, Modified_By: org.userId };
+    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject(same);
+    expect((await b.getRecord(org.moduleId, z.id))?.values).toMatchObject({ ...created, ...modified });
+    expect((await b.findRecords(org.moduleId, 'id', [y.id], ['Modified_Time', 'Modified_By']))[0]?.values).toMatchObject({ Modified_Time: created.Created_Time, Modified_By: org.userId });
+    const query = (filter: RecordQuery['filter'], sortOrder: 'asc' | 'desc') => b.listRecords(org.moduleId, { filter, page: 1, perPage: 10, sortBy: 'Modified_Time', sortOrder });
+    const at = (time: string): RecordQuery['filter'] => ({ kind: 'condition', field: 'Modified_Time', operator: 'equals', values: [time] });
+    expect((await query(at(created.Created_Time), 'asc')).map((r) => r.id)).toEqual([x.id, y.id]);
+    expect((await query(at(modified.Modified_Time), 'asc')).map((r) => r.id)).toEqual([z.id]);
+    expect((await query(null, 'desc')).map((r) => r.id)).toEqual([z.id, y.id, x.id]);
   });
 
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {

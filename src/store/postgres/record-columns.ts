@@ -4,6 +4,30 @@ import type { DataType, FieldDef } from '../../domain/metadata.js';
 /** System columns every record table has besides its fields. */
 export const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
 
+/**
+ * Columns an insert leaves NULL when they hold what another does: a new record's modification is
+ * its creation (RecordRows.shared). Read through `columnSql`, a NULL gives the other column's
+ * value; updates write them. A 1M-row insert then sends and stores ~46 bytes less a row, ~8% of
+ * PostgreSQL's CPU for its COPY (docs/performance.md). Records of earlier versions hold both, and
+ * read the same.
+ */
+const DERIVED_COLUMNS: ReadonlyMap<string, string> = new Map([
+  ['Modified_Time', 'Created_Time'],
+  ['Modified_By', 'Created_By'],
+]);
+
+/** A record column as SQL that reads it: a derived column gives its base's value where it is NULL. */
+export function columnSql(name: string): string {
+  const base = DERIVED_COLUMNS.get(name);
+  return base === undefined ? quoteIdent(name) : `coalesce(${quoteIdent(name)}, ${quoteIdent(base)})`;
+}
+
+/** Whether an insert's shared value of `name` is left out: its base column is given the same value. */
+export function derivedFromShared(shared: Readonly<Record<string, CellValue>>, name: string): boolean {
+  const base = DERIVED_COLUMNS.get(name);
+  return base !== undefined && shared[base] !== undefined && shared[base] !== null && shared[base] === shared[name];
+}
+
 export type ColumnType = 'BIGINT' | 'DOUBLE PRECISION' | 'BOOLEAN' | 'TEXT';
 export type FieldShape = Pick<FieldDef, 'apiName' | 'dataType' | 'unique' | 'isNameField'>;
 

@@ -6,16 +6,17 @@ import { foldCase, numericParam, quoteIdent, type ColumnType } from './record-co
 /**
  * SQL for a criteria tree with the answers SqliteStore gives: text compares ignore (ASCII) case as
  * Zoho's search does, numbers compare as numbers, and a value that is no number matches nothing.
- * Parameters are appended to `params` and referenced as $n.
+ * Parameters are appended to `params` and referenced as $n; `columnOf` gives the SQL that reads a column.
  */
 export function criteriaSql(
   c: Criteria,
   params: unknown[],
   typeOf: (column: string) => ColumnType,
   keyOf: (column: string) => string | undefined,
+  columnOf: (column: string) => string = quoteIdent,
 ): string {
   if (c.kind === 'group') {
-    return `(${c.children.map((x) => criteriaSql(x, params, typeOf, keyOf)).join(c.operator === 'and' ? ' AND ' : ' OR ')})`;
+    return `(${c.children.map((x) => criteriaSql(x, params, typeOf, keyOf, columnOf)).join(c.operator === 'and' ? ' AND ' : ' OR ')})`;
   }
   const keyCol = keyOf(c.field);
   if (keyCol && (c.operator === 'equals' || c.operator === 'in')) {
@@ -26,7 +27,7 @@ export function criteriaSql(
     });
     return `${quoteIdent(keyCol)} IN (${refs.join(', ')})`;
   }
-  const col = quoteIdent(c.field);
+  const col = columnOf(c.field);
   const type = typeOf(c.field);
   const isId = c.field === 'id';
   const isText = !isId && type === 'TEXT';

@@ -12,11 +12,17 @@ import { freshPieces, type PieceSource } from './copy-pieces.js';
 import { copyDelimiter, copyDelimiterOption, copyLines } from './copy-text.js';
 import { criteriaSql } from './record-criteria.js';
 import {
-  columnType, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
+  columnSql, columnType, derivedFromShared, foldSql, fromColumn, keyColumn, keyColumnName, keysFor, quoteIdent, SYSTEM_COLUMNS, type ColumnType,
 } from './record-columns.js';
 
 type Row = Record<string, unknown>;
 const ID_KEY = /^\d{1,19}$/;
+
+/** A column in a select list, under its own name. */
+function selected(name: string): string {
+  const sql = columnSql(name);
+  return sql === quoteIdent(name) ? sql : `${sql} AS ${quoteIdent(name)}`;
+}
 
 /** A value as an SQL literal of the column's type. */
 function literal(v: CellValue, type: ColumnType): string {
@@ -60,6 +66,8 @@ export class PgRecordTable {
   /** The table's name, quoted. */
   readonly table: string;
   private readonly columns: readonly string[];
+  /** The select list of a whole record: its id and columns, derived ones read through columnSql. */
+  private readonly everyColumn: string;
   private readonly fieldsByName: ReadonlyMap<string, FieldDef>;
   /** Field → its key column (unique fields of text, and name fields that have one; see keyColumn). */
   private readonly keyOf: ReadonlyMap<string, string>;
@@ -71,6 +79,7 @@ export class PgRecordTable {
   constructor(tableName: string, module: ModuleDef, existing: ReadonlySet<string>, private readonly icu: boolean) {
     this.table = quoteIdent(tableName);
     this.columns = [...SYSTEM_COLUMNS, ...module.fields.map((f) => f.apiName)];
+    this.everyColumn = ['id', ...this.columns].map(selected).join(', ');
     this.fieldsByName = new Map(module.fields.map((f) => [f.apiName, f]));
     this.keyOf = new Map(module.fields.flatMap((f) => {
       const key = keyColumn(f) ?? (f.isNameField && existing.has(keyColumnName(f.apiName)) ? keyColumnName(f.apiName) : null);
@@ -96,7 +105,7 @@ export class PgRecordTable {
   copyOf(rows: RecordRows, pieces: PieceSource = freshPieces): { readonly sql: string; readonly data: readonly Buffer[] } | null {
     if (rows.ids.length === 0) return null;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
-    const sharedNames = Object.keys(rows.shared);
+    const sharedNames = Object.keys(rows.shared).filter((name) => !derivedFromShared(rows.shared, name));
     const cols = ['id', ...sharedNames, ...rows.columns, ...keyed.map((c) => this.keyOf.get(rows.columns[c] as string) as string)];
     return {
       sql: `COPY ${this.table} (${cols.map(quoteIdent).join(', ')}) FROM STDIN${copyDelimiterOption(copyDelimiter(rows))}`,
@@ -172,7 +181,7 @@ export class PgRecordTable {
 
   async find(db: Queryable, field: string, keys: readonly string[], columns: readonly string[]): Promise<StoredRecord[]> {
     const wanted = ['id', ...columns.filter((c) => c !== 'id')];
-    return (await this.select(db, field, keys, wanted.map(quoteIdent).join(', '))).map((r) => this.toRecord(r));
+    return (await this.select(db, field, keys, wanted.map(selected).join(', '))).map((r) => this.toRecord(r));
   }
 
   /** The folded keys of `keyFields`, from their key columns where they have one (an index-only read). */
@@ -201,7 +210,7 @@ export class PgRecordTable {
       where = `${foldSql(quoteIdent(field), this.icu)} = ANY($1::text[])`;
       bind = keys.map((k) => foldKey(k));
     } else {
-      where = `${quoteIdent(field)} = ANY($1::${type.toLowerCase()}[])`;
+      where = `${columnSql(field)} = ANY($1::${type.toLowerCase()}[])`;
       bind = keysFor(type, keys);
     }
     if (bind.length === 0) return [];
@@ -214,7 +223,7 @@ export class PgRecordTable {
 
   async get(db: Queryable, id: string): Promise<StoredRecord | null> {
     if (!ID_KEY.test(id) || BigInt(id) >= 2n ** 63n) return null;
-    const { rows } = await db.query<Row>(`SELECT * FROM ${this.table} WHERE "id" = $1`, [id]);
+    const { rows } = await db.query<Row>(`SELECT ${this.everyColumn} FROM ${this.table} WHERE "id" = $1`, [id]);
     return rows[0] ? this.toRecord(rows[0]) : null;
   }
 
@@ -228,11 +237,11 @@ export class PgRecordTable {
     // SQLite puts NULLs first ascending and last descending; do the same.
     const dir = q.sortOrder === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS FIRST';
     const params: unknown[] = [];
-    const where = q.filter ? `WHERE ${criteriaSql(q.filter, params, (c) => this.typeOf(c), (c) => this.keyOf.get(c))}` : '';
+    const where = q.filter ? `WHERE ${criteriaSql(q.filter, params, (c) => this.typeOf(c), (c) => this.keyOf.get(c), columnSql)}` : '';
     // One more than a page, so the caller knows whether more exist (RecordQuery.perPage).
     params.push(q.perPage + 1, (q.page - 1) * q.perPage);
     const { rows } = await db.query<Row>(
-      `SELECT * FROM ${this.table} ${where} ORDER BY ${quoteIdent(sortBy)} ${dir}, "id" ${q.sortOrder === 'desc' ? 'DESC' : 'ASC'}
+      `SELECT ${this.everyColumn} FROM ${this.table} ${where} ORDER BY ${columnSql(sortBy)} ${dir}, "id" ${q.sortOrder === 'desc' ? 'DESC' : 'ASC'}
        LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );

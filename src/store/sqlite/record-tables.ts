@@ -26,6 +26,14 @@ interface UpdatePlan {
 /** System columns every record table has besides its fields. */
 const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
 
+/** An insert's shared values with its modification as its creation where it gives none (RecordRows.shared). */
+function withModification(shared: RecordRows['shared']): RecordRows['shared'] {
+  const time = shared.Modified_Time ?? shared.Created_Time;
+  const by = shared.Modified_By ?? shared.Created_By;
+  if (time === shared.Modified_Time && by === shared.Modified_By) return shared;
+  return { ...shared, ...(time === undefined ? {} : { Modified_Time: time }), ...(by === undefined ? {} : { Modified_By: by }) };
+}
+
 export function quoteIdent(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier ${name}`);
   return `"${name}"`;
@@ -200,7 +208,7 @@ export class RecordTable {
     if (count === 0) return;
     const w = rows.columns.length;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
-    const shared = this.sharedParams(rows.shared);
+    const shared = this.sharedParams(withModification(rows.shared));
     const bindRow = (params: SqlValue[], at: number, r: number): void => {
       // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
       // BigInt is made per row.
@@ -255,7 +263,7 @@ export class RecordTable {
 
   /** `idsFromBase`: row k's id is `@b + k` instead of a parameter of its own. */
   private insertStatement(rows: RecordRows, keyed: readonly number[], rowCount: number, idsFromBase: boolean): Database.Statement {
-    const sharedNames = Object.keys(rows.shared);
+    const sharedNames = Object.keys(withModification(rows.shared));
     const cacheKey = `${rowCount}\u0000${idsFromBase ? 'b' : ''}\u0000${sharedNames.join(',')}\u0000${rows.columns.join(',')}`;
     let stmt = this.insertStmts.get(cacheKey);
     if (!stmt) {
@@ -337,7 +345,7 @@ export class RecordTable {
   }
 
   private updateStatement(rows: RecordRows, given: readonly number[], keyed: readonly number[], n: number): Database.Statement {
-    const sharedNames = Object.keys(rows.shared);
+    const sharedNames = Object.keys(withModification(rows.shared));
     const cacheKey = `${n}\u0000${sharedNames.join(',')}\u0000${given.map((c) => rows.columns[c]).join(',')}\u0000${keyed.join(',')}`;
     let stmt = this.updateStmts.get(cacheKey);
     if (!stmt) {
