@@ -99,7 +99,8 @@ export interface RecordRows {
   /**
    * Values every row gets (the system fields, an insert's default Owner): bound once per statement.
    * An insert without Modified_Time or Modified_By (or with null) stores its Created_Time and
-   * Created_By there: a new record's modification is its creation (PostgreSQL then stores neither).
+   * Created_By there: a new record's modification is its creation (PostgreSQL then stores neither,
+   * and reads a NULL there as the creation). An update gives both, never null; none gives Created_*.
    */
   readonly shared: Readonly<Record<string, CellValue>>;
   /**

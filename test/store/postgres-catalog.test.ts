@@ -7,7 +7,7 @@ import { PgIdAllocator } from '../../src/store/postgres/id-allocator.js';
 import { PgModuleCatalog } from '../../src/store/postgres/module-catalog.js';
 import { createPool } from '../../src/store/postgres/pg-pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { seedOrg } from './store-builders.js';
+import { aBatch, aJob, recordRows, seedOrg, type PlainRecord } from './store-builders.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -62,4 +62,26 @@ it('tags a record table read while the schema moved with the version read before
   expect(Number(stale.version)).toBeLessThan(Number(second.version));
   // And the table kept for later batches is the second read's.
   expect((await catalog.recordTableOfVersion(org.moduleId, false)).table).toBe(second.table);
+});
+
+it('stores no modification where an insert’s is its creation, and one an update gives', async () => {
+  const org = await seedOrg(store);
+  const [jobId] = (await store.allocateIds(1)) as [string];
+  await store.createJob(aJob(org, jobId));
+  await store.claimJob('worker-a', 60_000, new Date());
+  const batch = await aBatch(store, org, jobId, 'worker-a', 2);
+  const [x, y] = batch.records as [PlainRecord, PlainRecord];
+  const bare = (r: PlainRecord): PlainRecord => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string } });
+  const created = { Created_Time: '2025-05-05T05:05:05+00:00', Modified_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId, Modified_By: org.userId };
+  await store.commitBatch({ ...batch, inserts: recordRows([bare(x), bare(y)], created) });
+  const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
+  await store.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: y.id, values: { Score: 2 } }], later, []) });
+
+  const { rows } = await pool.query(`SELECT id::text, "Modified_Time", "Modified_By" FROM "rec_${org.moduleId}" ORDER BY id`);
+  expect(rows).toEqual([
+    { id: x.id, Modified_Time: null, Modified_By: null },
+    { id: y.id, ...later },
+  ]);
+  expect((await store.getRecord(org.moduleId, x.id))?.values).toMatchObject(created);
+  expect((await store.getRecord(org.moduleId, y.id))?.values).toMatchObject({ ...created, ...later });
 });

@@ -575,23 +575,28 @@ describe.each(backends)('$name', (backend) => {
 
   it('gives an insert that names no modification its creation: read, found, searched and sorted by it', async () => {
     const jobId = await claimedJob();
-    const batch = await aBatch(a, org, jobId, 'worker-a', 3);
-    const [x, y, z] = batch.records as [PlainRecord, PlainRecord, PlainRecord];
+    const batch = await aBatch(a, org, jobId, 'worker-a', 4);
+    const [x, y, z, w] = batch.records as [PlainRecord, PlainRecord, PlainRecord, PlainRecord];
     const bare = (r: PlainRecord): PlainRecord => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string } });
     const created = { Created_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId };
     await a.commitBatch({ ...batch, inserts: recordRows([bare(x), bare(y), bare(z)], created) });
+    // All four given, the modification the creation (as the batch processor sends them).
+    const same = { ...created, Modified_Time: created.Created_Time, Modified_By: org.userId };
+    await a.commitBatch({ ...batch, inserts: recordRows([bare(w)], same) });
     const modified = { Modified_Time: '2025-07-07T07:07:07+00:00', Modified_By: org.userId };
     await a.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: z.id, values: { Score: 9 } }], modified, []) });
 
-    const same = { ...created, Modified_Time: created.Created_Time, Modified_By: org.userId };
-    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject(same);
+    for (const r of [x, w]) expect((await b.getRecord(org.moduleId, r.id))?.values).toMatchObject(same);
     expect((await b.getRecord(org.moduleId, z.id))?.values).toMatchObject({ ...created, ...modified });
     expect((await b.findRecords(org.moduleId, 'id', [y.id], ['Modified_Time', 'Modified_By']))[0]?.values).toMatchObject({ Modified_Time: created.Created_Time, Modified_By: org.userId });
+    expect((await b.findRecords(org.moduleId, 'Modified_Time', [created.Created_Time], [])).map((r) => r.id).sort()).toEqual([x.id, y.id, w.id].sort());
     const query = (filter: RecordQuery['filter'], sortOrder: 'asc' | 'desc') => b.listRecords(org.moduleId, { filter, page: 1, perPage: 10, sortBy: 'Modified_Time', sortOrder });
-    const at = (time: string): RecordQuery['filter'] => ({ kind: 'condition', field: 'Modified_Time', operator: 'equals', values: [time] });
-    expect((await query(at(created.Created_Time), 'asc')).map((r) => r.id)).toEqual([x.id, y.id]);
-    expect((await query(at(modified.Modified_Time), 'asc')).map((r) => r.id)).toEqual([z.id]);
-    expect((await query(null, 'desc')).map((r) => r.id)).toEqual([z.id, y.id, x.id]);
+    const where = (operator: 'equals' | 'not_equal' | 'between' | 'starts_with', ...values: string[]): RecordQuery['filter'] => ({ kind: 'condition', field: 'Modified_Time', operator, values });
+    expect((await query(where('equals', created.Created_Time), 'asc')).map((r) => r.id)).toEqual([x.id, y.id, w.id]);
+    expect((await query(where('not_equal', created.Created_Time), 'asc')).map((r) => r.id)).toEqual([z.id]);
+    expect((await query(where('between', '2025-05-01', '2025-06-01'), 'asc')).map((r) => r.id)).toEqual([x.id, y.id, w.id]);
+    expect((await query(where('starts_with', '2025-07'), 'asc')).map((r) => r.id)).toEqual([z.id]);
+    expect((await query(null, 'desc')).map((r) => r.id)).toEqual([z.id, w.id, y.id, x.id]);
   });
 
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {

@@ -6,7 +6,7 @@ import type { Operation } from '../../src/domain/job.js';
 import { BatchProcessor } from '../../src/ingest/batch-processor.js';
 import type { CsvBatch } from '../../src/ingest/csv-source.js';
 import { recordBytesOf } from './record-bytes.js';
-import type { RecordRows } from '../../src/ports/store.js';
+import { UniqueConflictError, type RecordRows } from '../../src/ports/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { aBatch, aJob, seedOrg, type Seeded } from '../store/store-builders.js';
 
@@ -160,8 +160,13 @@ describe('BatchProcessor of an insert that trusts the unique indexes', () => {
 
   it('leaves the taken values of rows it writes to the store, whose index refuses the batch', async () => {
     await commit(await (await processorFor('insert')).process([['Stored', 'stored@x.io', '1']], 1, NOW));
-    const r = await (await trusting()).process([['A', 'a@x.io', '1'], ['Again', 'A@x.io', '2'], ['Taken', 'stored@x.io', '3']], 1, NOW);
-    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED', 'ADDED']);
+    const p = await trusting();
+    const r = await p.process([['A', 'a@x.io', '1'], ['Again', 'A@x.io', '2']], 1, NOW);
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED']);
+    await expect(commit(r)).rejects.toBeInstanceOf(UniqueConflictError);
+    const taken = await p.process([['Taken', 'stored@x.io', '3']], 3, NOW);
+    expect(taken.outcomes.map((o) => o.status)).toEqual(['ADDED']);
+    await expect(commit(taken)).rejects.toBeInstanceOf(UniqueConflictError);
   });
 
   it('reports the DUPLICATE_DATA of a skipped row, which the store never sees: against its batch, a batch in flight, or a stored record', async () => {

@@ -345,7 +345,7 @@ export class RecordTable {
   }
 
   private updateStatement(rows: RecordRows, given: readonly number[], keyed: readonly number[], n: number): Database.Statement {
-    const sharedNames = Object.keys(withModification(rows.shared));
+    const sharedNames = Object.keys(rows.shared);
     const cacheKey = `${n}\u0000${sharedNames.join(',')}\u0000${given.map((c) => rows.columns[c]).join(',')}\u0000${keyed.join(',')}`;
     let stmt = this.updateStmts.get(cacheKey);
     if (!stmt) {
