@@ -12,6 +12,13 @@ const ctx = useImportServer();
 
 const LEADS = ['Last_Name', 'First_Name', 'Email', 'Phone', 'No_of_Employees', 'Website'] as const;
 
+/** Inserts rows of Last_Name, Email and No_of_Employees into Leads; the result CSV, its new ids labelled. */
+async function insertLeads(rows: readonly (readonly string[])[]): Promise<string> {
+  const fields = ['Last_Name', 'Email', 'No_of_Employees'];
+  const out = await ctx.importer.importCsv(csvText(fields, rows), (f) => jobBody('insert', 'Leads', f, byPosition(...fields)));
+  return labelIds(out.csv);
+}
+
 describe('row error codes', () => {
   it('reports each fault of a Leads file on its own row, with every error of a row in one ERRORS cell', async () => {
     await ctx.importer.importCsv(csvText(['Last_Name', 'Email'], [['Taken', 'taken@errors.example']]), (f) =>
@@ -56,15 +63,12 @@ describe('row error codes', () => {
     await ctx.importer.importCsv(csvText(['Last_Name', 'Email'], [['Holder', 'held@errors.example']]), (f) =>
       jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email')),
     );
-    const out = await ctx.importer.importCsv(
-      csvText(['Last_Name', 'Email', 'No_of_Employees'], [
-        ['Fine', 'fine@errors.example', '3'],
-        ['Both', 'HELD@errors.example', 'lots'],
-        ['', 'fine@errors.example', ''],
-      ]),
-      (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email', 'No_of_Employees')),
-    );
-    expect(labelIds(out.csv)).toBe(lines(
+    const csv = await insertLeads([
+      ['Fine', 'fine@errors.example', '3'],
+      ['Both', 'HELD@errors.example', 'lots'],
+      ['', 'fine@errors.example', ''],
+    ]);
+    expect(csv).toBe(lines(
       'Last_Name,Email,No_of_Employees,STATUS,RECORD_ID,ERRORS',
       'Fine,fine@errors.example,3,ADDED,<new1>,',
       'Both,HELD@errors.example,lots,SKIPPED,,INVALID_DATA-No_of_Employees:DUPLICATE_DATA-Email',
@@ -73,14 +77,11 @@ describe('row error codes', () => {
   });
 
   it('does not let a skipped row claim its unique value: a later row with the same Email is added', async () => {
-    const out = await ctx.importer.importCsv(
-      csvText(['Last_Name', 'Email', 'No_of_Employees'], [
-        ['Skipped', 'claim@errors.example', 'lots'],
-        ['Kept', 'claim@errors.example', '3'],
-      ]),
-      (f) => jobBody('insert', 'Leads', f, byPosition('Last_Name', 'Email', 'No_of_Employees')),
-    );
-    expect(labelIds(out.csv)).toBe(lines(
+    const csv = await insertLeads([
+      ['Skipped', 'claim@errors.example', 'lots'],
+      ['Kept', 'claim@errors.example', '3'],
+    ]);
+    expect(csv).toBe(lines(
       'Last_Name,Email,No_of_Employees,STATUS,RECORD_ID,ERRORS',
       'Skipped,claim@errors.example,lots,SKIPPED,,INVALID_DATA-No_of_Employees',
       'Kept,claim@errors.example,3,ADDED,<new1>,',
