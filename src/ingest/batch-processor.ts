@@ -205,7 +205,10 @@ class RowsBuilder {
     // No rows: the batch's columns may be lent to the other builder; they are not cut here.
     if (this.count === 0) return { ids: this.ids, values: this.batch.map(() => []) };
     for (const column of this.values) column.length = this.count;
-    return { ids: this.ids, values: this.values };
+    // A column no row gives a value goes empty (RecordRows.values): rows written as their CSV lines
+    // leave most columns so, and the bench's eight such columns of 2,000 undefined slots cost the
+    // structured clone to the commit thread ~0.06 ms a batch to write and ~0.18 ms to read.
+    return { ids: this.ids, values: this.values.map((column) => (column.every(isUnset) ? [] : column)) };
   }
 }
 
@@ -714,6 +717,10 @@ function isRagged(row: readonly string[], columns: number): boolean {
   if (row.length < columns) return true;
   for (let i = columns; i < row.length; i++) if ((row[i] as string).trim() !== '') return true;
   return false;
+}
+
+function isUnset(v: CellValue | undefined): boolean {
+  return v === undefined;
 }
 
 function skippedOutcome(errors: RowError[]): RowOutcome {

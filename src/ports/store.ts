@@ -91,7 +91,8 @@ export interface RecordRows {
   readonly ids: readonly string[];
   /**
    * By column: row r's value of columns[c] is values[c][r]. In updates, undefined leaves the
-   * stored value as it is; in inserts it stands for null. (One array per column stays under V8's
+   * stored value as it is; in inserts it stands for null. A column no row gives a value may be
+   * an empty array (it crosses to a commit thread at no cost). (One array per column stays under V8's
    * 128 KB large-object size at batch sizes of up to 16,000 rows; one flat array of a batch's
    * cells did not, and cost a large-object allocation on each side of the commit thread per batch.)
    */

@@ -229,6 +229,14 @@ describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', ()
     ]);
   });
 
+  it('sends a column no row gives a value as an empty one: every row its line', async () => {
+    const p = await processorFor('insert', true);
+    const r = await p.process(withBytes([['Ann', 'a@x.io', '1'], ['Bo', 'b@x.io', '2']]), 1, '2026-01-01T00:00:00+00:00');
+    expect(r.inserts.columns).toEqual(['Last_Name', 'Email', 'Score']);
+    expect(r.inserts.values).toEqual([['Ann', 'Bo'], ['a@x.io', 'b@x.io'], []]);
+    expect(r.inserts.ids.map((_, i) => lineOf(r.inserts, i))).toEqual(['Ann,a@x.io,1', 'Bo,b@x.io,2']);
+  });
+
   it('sends no lines unless the store takes them, the job inserts, and each column is mapped in order', async () => {
     const rows = () => withBytes([['A', 'a@x.io', '1']]);
     expect((await (await processorFor('insert', false)).process(rows(), 1, '2026-01-01T00:00:00+00:00')).inserts.lines).toBeUndefined();
