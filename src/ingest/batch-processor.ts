@@ -239,7 +239,7 @@ export class BatchProcessor {
   get takesRecordBytes(): boolean {
     return this.linesUsable;
   }
-  /** The columns a row written as its line sends no values for: all but its unique and name fields'. */
+  /** The columns a row written as its line sends no values for: all of them (the store reads its keys from the line). */
   private readonly clearedSlots: readonly number[];
   /** Per CSV column, the check that spares its cells a string when lines are sent; null: read them. */
   private readonly checks: readonly (CellBytesCheck | null)[] | undefined;
@@ -288,9 +288,9 @@ export class BatchProcessor {
       plan.operation === 'insert' &&
       this.cells.length === plan.columnCount &&
       this.cells.every((c, i) => c.index === i && c.field !== null && c.findBy === null && c.slot === i);
-    // The store derives keys from these (unique fields, and name fields that lookups find records by).
+    // Keys are made of these (unique fields, and name fields that lookups find records by).
     const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
-    this.clearedSlots = columns.map((_, c) => c).filter((c) => !keyed(this.fields.get(columns[c] as string)));
+    this.clearedSlots = columns.map((_, c) => c);
     // A checked row is a record kept as bytes: its echoed cells are written from them when they can be.
     const fromBytes = plan.delimiter !== undefined && echoesRecordBytes(plan.delimiter, plan.echoedColumns ?? []);
     const echoed = new Set(fromBytes ? [] : plan.echoedColumns ?? []);

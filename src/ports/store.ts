@@ -114,9 +114,8 @@ export interface RecordRows {
    * record's cells as read, one per column in `columns` order, none empty and each stored as it is
    * written (text, or a number whose text it is). For such a row r, `lines.starts[r]` is where
    * its record's UTF-8 bytes (no quotes, cells separated by `lines.delimiter`, nothing escaped)
-   * start in `lines.bytes`, `lines.ends[r]` where they end, and its values are left undefined but
-   * for the columns of unique and name fields (the store derives keys from those); -1 for every
-   * other row.
+   * start in `lines.bytes`, `lines.ends[r]` where they end, and its values are left undefined (the
+   * store reads the cells of unique and name fields there for their keys); -1 for every other row.
    */
   readonly lines?: RecordLines;
 }

@@ -205,7 +205,7 @@ describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', ()
     return Buffer.from(l.bytes.subarray(l.starts[r], l.ends[r])).toString('utf8');
   };
 
-  it('marks an inserted row whose every value is its cell, and sends only its unique and name fields with it', async () => {
+  it('marks an inserted row whose every value is its cell, and sends none of its values with it', async () => {
     const p = await processorFor('insert', true);
     const rows = [
       ['Zoë', 'z@x.io', '7'],
@@ -220,12 +220,12 @@ describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', ()
     expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'ADDED', 'ADDED', 'ADDED', 'ADDED', 'SKIPPED', 'ADDED']);
     expect(r.inserts.ids.map((_, i) => lineOf(r.inserts, i))).toEqual(['Zoë,z@x.io,7', null, null, null, null, 'Last,l@x.io,-3']);
     expect(written(r.inserts)).toEqual([
-      { Last_Name: 'Zoë', Email: 'z@x.io', Score: undefined },
+      { Last_Name: undefined, Email: undefined, Score: undefined },
       { Last_Name: 'Trim', Email: 't@x.io', Score: 1 },
       { Last_Name: 'Zeros', Email: 'o@x.io', Score: 7 },
       { Last_Name: 'Blank', Email: 'b@x.io', Score: null },
       { Last_Name: 'Quoted', Email: 'q@x.io', Score: 2 },
-      { Last_Name: 'Last', Email: 'l@x.io', Score: undefined },
+      { Last_Name: undefined, Email: undefined, Score: undefined },
     ]);
   });
 
@@ -233,7 +233,9 @@ describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', ()
     const p = await processorFor('insert', true);
     const r = await p.process(withBytes([['Ann', 'a@x.io', '1'], ['Bo', 'b@x.io', '2']]), 1, '2026-01-01T00:00:00+00:00');
     expect(r.inserts.columns).toEqual(['Last_Name', 'Email', 'Score']);
-    expect(r.inserts.values).toEqual([['Ann', 'Bo'], ['a@x.io', 'b@x.io'], []]);
+    expect(r.inserts.values).toEqual([[], [], []]);
+    const mixed = await p.process(withBytes([['Cy', 'c@x.io', '3'], ['Di', 'd@x.io', '04']]), 3, '2026-01-01T00:00:00+00:00');
+    expect(mixed.inserts.values).toEqual([[undefined, 'Di'], [undefined, 'd@x.io'], [undefined, 4]]);
     expect(r.inserts.ids.map((_, i) => lineOf(r.inserts, i))).toEqual(['Ann,a@x.io,1', 'Bo,b@x.io,2']);
   });
 

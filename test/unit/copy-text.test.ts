@@ -183,6 +183,11 @@ describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () =
   }
 
   it.each([',', ';', ':', '|', '\t'])('writes a line’s cells as its values would be read, delimiter %j', (d) => {
+    for (const kept of [1, -1]) writesAsValues(d, kept);
+  });
+
+  /** `kept`: the column whose values the rows given as lines keep (-1: none, their keys read from the lines). */
+  function writesAsValues(d: string, kept: number): void {
     const values: (CellValue | undefined)[][] = [
       ['Smith', 'smith@Zylker.com', 'back\\slash', '42'],
       ['Zoë', 'ÉLODIE@zylker.com', d === '\t' ? 'no tab' : 'a\ttab', '日本'],
@@ -192,7 +197,7 @@ describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () =
     ];
     const lines = [0, 1, null, 3, 4].map((r) => (r === null ? null : (values[r] as string[]).join(d)));
     const shared = ['2026-12-01T10:00:00+00:00', '5725767000000000001'];
-    const rows = withLines(values, lines, d, 1);
+    const rows = withLines(values, lines, d, kept);
     const sep = d === '\t' ? '\t' : d;
     expect(String.fromCharCode(copyDelimiter(rows))).toBe(sep);
     const got = decoded(copyLines(rows, shared, [1]));
@@ -201,6 +206,14 @@ describe('copyLines with rows given as their CSV lines (RecordRows.lines)', () =
     expect(parsed[2]?.[4]).toBe(`v@x.io${d === '\t' ? '' : d}`);
     // A line's bytes as they are, its backslashes doubled.
     expect(got).toContain(`${sep}${(lines[3] as string).replaceAll('\\', '\\\\')}${sep}`);
+  }
+
+  it.each([',', '\t'])('folds the keys it reads from lines as foldKey folds their values, delimiter %j', (d) => {
+    const keys = ['UPPER@Zylker.COM', 'ÉLODIE@zylker.com', 'J\u030Cunction', 'İstanbul', 'Straße', 'back\\slash', '日本', 'a\u0001b', `with${d === '\t' ? ' ' : '\t'}tab`, '😀 Ω'];
+    const values = keys.map((k, r): (CellValue | undefined)[] => [`row ${r}`, k, String(r)]);
+    const rows = withLines(values, values.map((v) => v.join(d)), d, -1);
+    const sep = d === '\t' ? '\t' : d;
+    expect(parseCopyText(decoded(copyLines(rows, [], [1])), sep)).toEqual(parseCopyText(expected(batch(values), [], [1]), '\t'));
   });
 
   it('keeps the tab for a delimiter COPY would refuse or a line-less batch, and says which one COPY is given', () => {

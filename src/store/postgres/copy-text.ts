@@ -56,10 +56,12 @@ export function copyLines(
     const id = rows.ids[r] as string;
     // The most the line can take: a UTF-16 unit is at most 3 bytes of UTF-8, or 2 escaped.
     const lineStart = lines === undefined ? -1 : (lines.starts[r] as number);
+    const lineEnd = lineStart >= 0 ? ((lines as RecordLines).ends[r] as number) : -1;
     let most = id.length + sharedBytes.length + 1;
-    if (lineStart >= 0) most += 2 * ((lines as RecordLines).ends[r] as number) - 2 * lineStart + 1;
+    if (lineStart >= 0) most += 2 * lineEnd - 2 * lineStart + 1;
     else for (let c = 0; c < w; c++) most += fieldBound(cell(rows, c, r));
-    for (const c of keyed) most += 2 * fieldBound(cell(rows, c, r));
+    // A key from a line's cell: as from a value of as many UTF-16 units as the line has bytes, at most.
+    for (const c of keyed) most += 2 * (lineStart >= 0 ? 3 * (lineEnd - lineStart) + 1 : fieldBound(cell(rows, c, r)));
     if (out === null || at + most > out.length) {
       // A buffer is taken only when a line needs one: every piece holds at least a line.
       if (out !== null) pieces.push(out.subarray(0, at));
@@ -70,7 +72,6 @@ export function copyLines(
     at += sharedBytes.copy(out, at);
     if (lineStart >= 0) {
       out[at++] = sep;
-      const lineEnd = (lines as RecordLines).ends[r] as number;
       at = line === null ? writeLine(out, at, lines as RecordLines, lineStart, lineEnd) : line.write(out, at, lineStart, lineEnd);
     } else {
       for (let c = 0; c < w; c++) {
@@ -80,7 +81,8 @@ export function copyLines(
     }
     for (const c of keyed) {
       out[at++] = sep;
-      at = writeField(out, at, keyValue(cell(rows, c, r)), sep);
+      const v = cell(rows, c, r);
+      at = lineStart >= 0 && v === undefined ? writeLineKey(out, at, lines as RecordLines, lineStart, lineEnd, c, sep) : writeField(out, at, keyValue(v), sep);
     }
     out[at++] = LF;
   }
@@ -151,6 +153,39 @@ function writeLine(out: Buffer, at: number, lines: RecordLines, start: number, e
       out[at++] = BACKSLASH;
       out[at++] = BACKSLASH;
     } else out[at++] = b;
+  }
+  return at;
+}
+
+/**
+ * The key (keyValue) of cell `index` of a record's CSV line (RecordRows.lines: a cell a column, in
+ * order, each its value as written), as COPY text. Printable ASCII, nearly every key, is lower-cased
+ * as it is copied, which is what foldKey does to it; any other cell is decoded and folded.
+ */
+function writeLineKey(out: Buffer, at: number, lines: RecordLines, start: number, end: number, index: number, sep: number): number {
+  const bytes = lines.bytes;
+  const delimiter = lines.delimiter;
+  let from = start;
+  for (let k = 0; k < index; k++) {
+    while (bytes[from] !== delimiter) from++;
+    from++;
+  }
+  let to = from;
+  while (to < end && bytes[to] !== delimiter) to++;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i] as number;
+    if (c > 0x7e || (c < 0x20 && c !== TAB)) {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', from, to);
+      return writeText(out, at, keyValue(text) as string, sep);
+    }
+  }
+  for (let i = from; i < to; i++) {
+    const c = bytes[i] as number;
+    if (c >= 0x41 && c <= 0x5a) out[at++] = c + 0x20;
+    else if (c === BACKSLASH || c === TAB || c === sep) {
+      out[at++] = BACKSLASH;
+      out[at++] = c === TAB ? 0x74 : c;
+    } else out[at++] = c;
   }
   return at;
 }
