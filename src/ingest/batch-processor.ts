@@ -183,10 +183,10 @@ class RowsBuilder {
     (this.values[slot] as (CellValue | undefined)[])[row] = v;
   }
 
-  /** Leaves `slots` of a row without values (a row written as its CSV line sends none there). */
-  clear(row: number, slots: readonly number[]): void {
+  /** Leaves a row without values (a row written as its CSV line sends none: RecordRows.lines). */
+  clear(row: number): void {
     const values = this.values;
-    for (let i = 0; i < slots.length; i++) (values[slots[i] as number] as (CellValue | undefined)[])[row] = undefined;
+    for (let c = 0; c < values.length; c++) (values[c] as (CellValue | undefined)[])[row] = undefined;
   }
 
   /** Copies the first `rows` rows (the batch's rows 0…rows-1) into columns of its own. */
@@ -239,8 +239,6 @@ export class BatchProcessor {
   get takesRecordBytes(): boolean {
     return this.linesUsable;
   }
-  /** The columns a row written as its line sends no values for: all of them (the store reads its keys from the line). */
-  private readonly clearedSlots: readonly number[];
   /** Per CSV column, the check that spares its cells a string when lines are sent; null: read them. */
   private readonly checks: readonly (CellBytesCheck | null)[] | undefined;
   /** The cells a checked row is read for (those of columns without a check). */
@@ -290,7 +288,6 @@ export class BatchProcessor {
       this.cells.every((c, i) => c.index === i && c.field !== null && c.findBy === null && c.slot === i);
     // Keys are made of these (unique fields, and name fields that lookups find records by).
     const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
-    this.clearedSlots = columns.map((_, c) => c);
     // A checked row is a record kept as bytes: its echoed cells are written from them when they can be.
     const fromBytes = plan.delimiter !== undefined && echoesRecordBytes(plan.delimiter, plan.echoedColumns ?? []);
     const echoed = new Set(fromBytes ? [] : plan.echoedColumns ?? []);
@@ -454,7 +451,7 @@ export class BatchProcessor {
           lines.starts[row] = bytes.starts[k] as number;
           lines.ends[row] = bytes.ends[k] as number;
           linesSent++;
-          inserts.clear(row, this.clearedSlots);
+          inserts.clear(row);
         }
         if (p.matchKey !== null) addedByKey.set(p.matchKey, { id: recordId, keys: after });
         if (tracksRecords) {

@@ -166,8 +166,8 @@ function writeLineKey(out: Buffer, at: number, lines: RecordLines, start: number
   const bytes = lines.bytes;
   const delimiter = lines.delimiter;
   let from = start;
-  for (let k = 0; k < index; k++) {
-    while (bytes[from] !== delimiter) from++;
+  for (let k = 0; k < index && from < end; k++) {
+    while (from < end && bytes[from] !== delimiter) from++;
     from++;
   }
   let to = from;
