@@ -1,20 +1,18 @@
 import type { CellValue } from '../../domain/coercion.js';
 import type { DataType, FieldDef } from '../../domain/metadata.js';
+import { CREATION_OF } from '../record-rows.js';
 
 /** System columns every record table has besides its fields. */
 export const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
 
 /**
  * Columns an insert leaves NULL when they hold what another does: a new record's modification is
- * its creation (RecordRows.shared). Read through `columnSql`, a NULL gives the other column's
- * value; updates write them. A 1M-row insert then sends and stores ~46 bytes less a row, ~8% of
- * PostgreSQL's CPU for its COPY (docs/performance.md). Records of earlier versions hold both, and
- * read the same.
+ * its creation (RecordRows.shared, CREATION_OF). Read through `columnSql`, a NULL gives the other
+ * column's value; updates write them. A 1M-row insert then sends and stores ~46 bytes less a row,
+ * ~8% of PostgreSQL's CPU for its COPY (docs/performance.md). Records of earlier versions hold
+ * both, and read the same.
  */
-const DERIVED_COLUMNS: ReadonlyMap<string, string> = new Map([
-  ['Modified_Time', 'Created_Time'],
-  ['Modified_By', 'Created_By'],
-]);
+const DERIVED_COLUMNS = CREATION_OF;
 
 /** A record column as SQL that reads it: a derived column gives its base's value where it is NULL. */
 export function columnSql(name: string): string {
