@@ -100,8 +100,11 @@ export interface RecordRows {
   /**
    * Values every row gets (the system fields, an insert's default Owner): bound once per statement.
    * An insert without Modified_Time or Modified_By (or with null) stores its Created_Time and
-   * Created_By there: a new record's modification is its creation (PostgreSQL then stores neither,
-   * and reads a NULL there as the creation). An update gives both, never null; none gives Created_*.
+   * Created_By there: a new record's modification is its creation. One without Owner, here or as
+   * a row's value (or with null), stores its Created_By: a record always has an owner. (PostgreSQL
+   * stores none of these where they equal the creation, and reads a NULL there as the creation.)
+   * An insert gives Created_Time and Created_By here; an update gives Modified_Time and
+   * Modified_By, never null, never a null Owner, and no Created_*.
    */
   readonly shared: Readonly<Record<string, CellValue>>;
   /**

@@ -20,13 +20,15 @@ export function givenMask(rows: RecordRows, r: number): string {
 export const ALL_GIVEN = '';
 
 /**
- * The system columns an insert's modification fills from its creation where it gives none
- * (RecordRows.shared): modification column → creation column. SQLite stores the creation's value
- * there; PostgreSQL stores NULL and reads the creation's (postgres/record-columns.ts columnSql).
+ * The columns an insert fills from its creation where it gives none (RecordRows.shared): column →
+ * creation column. A new record's modification is its creation, and its owner its creator.
+ * SQLite stores the creation's value there; PostgreSQL stores NULL and reads the creation's
+ * (postgres/record-columns.ts columnSql).
  */
 export const CREATION_OF: ReadonlyMap<string, string> = new Map([
   ['Modified_Time', 'Created_Time'],
   ['Modified_By', 'Created_By'],
+  ['Owner', 'Created_By'],
 ]);
 
 /** Row r's value of columns[c]. */

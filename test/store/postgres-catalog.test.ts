@@ -64,7 +64,7 @@ it('tags a record table read while the schema moved with the version read before
   expect((await catalog.recordTableOfVersion(org.moduleId, false)).table).toBe(second.table);
 });
 
-it('stores no modification where an insert’s is its creation, and one an update gives', async () => {
+it('stores no modification or owner where an insert’s is its creation, and a modification an update gives', async () => {
   const org = await seedOrg(store);
   const [jobId] = (await store.allocateIds(1)) as [string];
   await store.createJob(aJob(org, jobId));
@@ -73,15 +73,15 @@ it('stores no modification where an insert’s is its creation, and one an updat
   const [x, y] = batch.records as [PlainRecord, PlainRecord];
   const bare = (r: PlainRecord): PlainRecord => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string } });
   const created = { Created_Time: '2025-05-05T05:05:05+00:00', Modified_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId, Modified_By: org.userId };
-  await store.commitBatch({ ...batch, inserts: recordRows([bare(x), bare(y)], created) });
+  await store.commitBatch({ ...batch, inserts: recordRows([bare(x), bare(y)], { ...created, Owner: org.userId }) });
   const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
   await store.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: y.id, values: { Score: 2 } }], later, []) });
 
-  const { rows } = await pool.query(`SELECT id::text, "Modified_Time", "Modified_By" FROM "rec_${org.moduleId}" ORDER BY id`);
+  const { rows } = await pool.query(`SELECT id::text, "Modified_Time", "Modified_By", "Owner" FROM "rec_${org.moduleId}" ORDER BY id`);
   expect(rows).toEqual([
-    { id: x.id, Modified_Time: null, Modified_By: null },
-    { id: y.id, ...later },
+    { id: x.id, Modified_Time: null, Modified_By: null, Owner: null },
+    { id: y.id, ...later, Owner: null },
   ]);
-  expect((await store.getRecord(org.moduleId, x.id))?.values).toMatchObject(created);
-  expect((await store.getRecord(org.moduleId, y.id))?.values).toMatchObject({ ...created, ...later });
+  expect((await store.getRecord(org.moduleId, x.id))?.values).toMatchObject({ ...created, Owner: org.userId });
+  expect((await store.getRecord(org.moduleId, y.id))?.values).toMatchObject({ ...created, ...later, Owner: org.userId });
 });

@@ -599,6 +599,36 @@ describe.each(backends)('$name', (backend) => {
     expect((await query(null, 'desc')).map((r) => r.id)).toEqual([z.id, w.id, y.id, x.id]);
   });
 
+  it('gives an insert that names no owner its creator: read, found, searched and sorted by it', async () => {
+    const jobId = await claimedJob();
+    const batch = await aBatch(a, org, jobId, 'worker-a', 5);
+    const [x, y, z, w, v] = batch.records as [PlainRecord, PlainRecord, PlainRecord, PlainRecord, PlainRecord];
+    const other = '9000000000000000001';
+    const bare = (r: PlainRecord, owner?: string | null): PlainRecord => ({
+      id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string, ...(owner === undefined ? {} : { Owner: owner }) },
+    });
+    const created = { Created_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId };
+    // No Owner at all; Owner as the rows' column, one row's null; Owner shared, the creator (as the
+    // batch processor sends it when Owner is not mapped).
+    await a.commitBatch({ ...batch, inserts: recordRows([bare(x)], created) });
+    await a.commitBatch({ ...batch, inserts: recordRows([bare(y, null), bare(z, other)], created) });
+    await a.commitBatch({ ...batch, inserts: recordRows([bare(w), bare(v)], { ...created, Owner: org.userId }) });
+    const modified = { Modified_Time: '2025-07-07T07:07:07+00:00', Modified_By: org.userId };
+    await a.commitBatch({ ...batch, inserts: recordRows([]), updates: recordRows([{ id: v.id, values: { Owner: other } }], modified, []) });
+
+    const owners = async (ids: readonly string[]) => Promise.all(ids.map(async (id) => (await b.getRecord(org.moduleId, id))?.values.Owner));
+    expect(await owners([x.id, y.id, z.id, w.id, v.id])).toEqual([org.userId, org.userId, other, org.userId, other]);
+    expect((await b.findRecords(org.moduleId, 'id', [y.id], ['Owner']))[0]?.values).toEqual({ Owner: org.userId });
+    expect((await b.findRecords(org.moduleId, 'Owner', [org.userId], [])).map((r) => r.id).sort()).toEqual([x.id, y.id, w.id].sort());
+    const query = (filter: RecordQuery['filter']) => b.listRecords(org.moduleId, { filter, page: 1, perPage: 10, sortBy: 'Owner', sortOrder: 'desc' });
+    const where = (operator: 'equals' | 'not_equal', value: string): RecordQuery['filter'] => ({ kind: 'condition', field: 'Owner', operator, values: [value] });
+    // Descending: by owner, then by id.
+    expect((await query(where('equals', org.userId))).map((r) => r.id)).toEqual([w.id, y.id, x.id]);
+    expect((await query(where('not_equal', org.userId))).map((r) => r.id)).toEqual([v.id, z.id]);
+    // The other user's id sorts after the creator's.
+    expect((await query(null)).map((r) => r.id)).toEqual([v.id, z.id, w.id, y.id, x.id]);
+  });
+
   it('writes shared values to every row, leaves what an update does not give, and keeps a kept key findable', async () => {
     const jobId = await claimedJob();
     const batch = await aBatch(a, org, jobId, 'worker-a', 2);
@@ -606,7 +636,8 @@ describe.each(backends)('$name', (backend) => {
     const shared = { Created_Time: '2025-05-05T05:05:05+00:00', Modified_Time: '2025-05-05T05:05:05+00:00', Created_By: org.userId, Modified_By: org.userId };
     const bare = batch.records.map((r) => ({ id: r.id, values: { Last_Name: r.values.Last_Name as string, Email: r.values.Email as string, Score: r.values.Score as number } }));
     await a.commitBatch({ ...batch, inserts: recordRows(bare, shared) });
-    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject({ ...shared, Email: 'lead0@example.com', Owner: null, Amount: null });
+    // No Owner given: a record's owner is its creator.
+    expect((await b.getRecord(org.moduleId, x.id))?.values).toMatchObject({ ...shared, Email: 'lead0@example.com', Owner: org.userId, Amount: null });
 
     const later = { Modified_Time: '2026-06-06T06:06:06+00:00', Modified_By: org.userId };
     const updates = recordRows(

@@ -26,12 +26,17 @@ interface UpdatePlan {
 /** System columns every record table has besides its fields. */
 const SYSTEM_COLUMNS = ['Created_Time', 'Modified_Time', 'Created_By', 'Modified_By'] as const;
 
-/** An insert's shared values with its modification as its creation where it gives none (RecordRows.shared, CREATION_OF). */
-function withModification(shared: RecordRows['shared']): RecordRows['shared'] {
+/**
+ * An insert's shared values with each column CREATION_OF names given its creation's value where
+ * the insert gives it none: neither in `shared` (or null there) nor among the rows' `columns` (a
+ * row's own null there is filled as it is bound), and a column of the table (RecordRows.shared).
+ */
+function withCreation(shared: RecordRows['shared'], columns: readonly string[], hasColumn: (name: string) => boolean): RecordRows['shared'] {
   let out = shared;
-  for (const [modified, created] of CREATION_OF) {
+  for (const [column, created] of CREATION_OF) {
     const from = shared[created];
-    if ((shared[modified] === undefined || shared[modified] === null) && from !== undefined && from !== null) out = { ...out, [modified]: from };
+    if (from === undefined || from === null || (shared[column] !== undefined && shared[column] !== null)) continue;
+    if (!columns.includes(column) && hasColumn(column)) out = { ...out, [column]: from };
   }
   return out;
 }
@@ -210,7 +215,15 @@ export class RecordTable {
     if (count === 0) return;
     const w = rows.columns.length;
     const keyed = keyedColumns(rows.columns, this.keyOf, []);
-    const shared = this.sharedParams(withModification(rows.shared));
+    const filled = withCreation(rows.shared, rows.columns, (name) => this.columns.includes(name));
+    const shared = this.sharedParams(filled);
+    const sharedNames = Object.keys(filled);
+    // Row columns a null leaves to their creation (an Owner cell), with the value that fills them.
+    const fromCreation = rows.columns.flatMap((name, c) => {
+      const created = CREATION_OF.get(name);
+      const v = created === undefined ? undefined : rows.shared[created];
+      return v === undefined || v === null ? [] : [{ c, v: toSql(v) }];
+    });
     const bindRow = (params: SqlValue[], at: number, r: number): void => {
       // The id as text: INTEGER PRIMARY KEY affinity stores it as the integer it spells, and no
       // BigInt is made per row.
@@ -219,6 +232,7 @@ export class RecordTable {
     };
     const bindCells = (params: SqlValue[], at: number, r: number): void => {
       for (let c = 0; c < w; c++) params[at + c] = toSql(cell(rows, c, r));
+      for (const f of fromCreation) if (params[at + f.c] === null) params[at + f.c] = f.v;
       for (let k = 0; k < keyed.length; k++) params[at + w + k] = keyValue(cell(rows, keyed[k] as number, r));
     };
     const width = 1 + w + keyed.length;
@@ -235,18 +249,18 @@ export class RecordTable {
         const base = consecutiveBase(rows.ids, r, perStatement);
         if (base === null) {
           for (let k = 0; k < perStatement; k++) bindRow(withIds, k * width, r + k);
-          idsGiven ??= this.insertStatement(rows, keyed, perStatement, false);
+          idsGiven ??= this.insertStatement(rows, sharedNames, keyed, perStatement, false);
           idsGiven.run(...withIds, shared);
         } else {
           for (let k = 0; k < perStatement; k++) bindCells(withoutIds, k * (width - 1), r + k);
           sharedAndBase.b = base;
-          idsFromBase ??= this.insertStatement(rows, keyed, perStatement, true);
+          idsFromBase ??= this.insertStatement(rows, sharedNames, keyed, perStatement, true);
           idsFromBase.run(...withoutIds, sharedAndBase);
         }
       }
     }
     if (r < count) {
-      const one = this.insertStatement(rows, keyed, 1, false);
+      const one = this.insertStatement(rows, sharedNames, keyed, 1, false);
       const params: SqlValue[] = new Array(width);
       for (; r < count; r++) {
         bindRow(params, 0, r);
@@ -264,8 +278,7 @@ export class RecordTable {
   }
 
   /** `idsFromBase`: row k's id is `@b + k` instead of a parameter of its own. */
-  private insertStatement(rows: RecordRows, keyed: readonly number[], rowCount: number, idsFromBase: boolean): Database.Statement {
-    const sharedNames = Object.keys(withModification(rows.shared));
+  private insertStatement(rows: RecordRows, sharedNames: readonly string[], keyed: readonly number[], rowCount: number, idsFromBase: boolean): Database.Statement {
     const cacheKey = `${rowCount}\u0000${idsFromBase ? 'b' : ''}\u0000${sharedNames.join(',')}\u0000${rows.columns.join(',')}`;
     let stmt = this.insertStmts.get(cacheKey);
     if (!stmt) {
