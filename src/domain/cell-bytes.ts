@@ -51,10 +51,34 @@ export function cellBytesCheck(field: FieldDef, ctx: CoercionContext): CellBytes
       // Only ISO dates are stored as written; another format is rewritten (coerceDate).
       return ctx.format === null || ctx.format === 'yyyy-MM-dd' ? isIsoDate : null;
     default:
-      // Booleans and date-times are stored rewritten, picklists in their canonical spelling;
-      // references need the store.
+      // Booleans and date-times are stored rewritten, picklists in their canonical spelling (the
+      // batch's processor knows it: spelledCheck); references need the store.
       return null;
   }
+}
+
+/**
+ * A cell that is one of `spellings` byte for byte (a picklist's values that its canonical spelling
+ * keeps as they are written: BatchProcessor chooses them). null for no spellings.
+ */
+export function spelledCheck(spellings: readonly string[]): CellBytesCheck | null {
+  const encoder = new TextEncoder();
+  const byLength = new Map<number, Uint8Array[]>();
+  for (const s of spellings) {
+    const bytes = encoder.encode(s);
+    byLength.set(bytes.length, [...(byLength.get(bytes.length) ?? []), bytes]);
+  }
+  if (byLength.size === 0) return null;
+  return (b, start, end) => {
+    const candidates = byLength.get(end - start);
+    if (candidates === undefined) return false;
+    for (const e of candidates) {
+      let i = 0;
+      while (i < e.length && b[start + i] === e[i]) i++;
+      if (i === e.length) return true;
+    }
+    return false;
+  };
 }
 
 /**

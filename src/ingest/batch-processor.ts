@@ -1,4 +1,4 @@
-import { cellBytesCheck, type CellBytesCheck } from '../domain/cell-bytes.js';
+import { cellBytesCheck, spelledCheck, type CellBytesCheck } from '../domain/cell-bytes.js';
 import { coerceCell, HOLDS_NUL, holdsNul, Refusal, type CellValue, type CoercionContext } from '../domain/coercion.js';
 import type { FieldMapping, Operation } from '../domain/job.js';
 import { foldKey, isUserField, type FieldDef, type ModuleDef } from '../domain/metadata.js';
@@ -291,20 +291,33 @@ export class BatchProcessor {
     // A checked row is a record kept as bytes: its echoed cells are written from them when they can be.
     const fromBytes = plan.delimiter !== undefined && echoesRecordBytes(plan.delimiter, plan.echoedColumns ?? []);
     const echoed = new Set(fromBytes ? [] : plan.echoedColumns ?? []);
-    const read = (c: CellPlan, i: number): boolean => {
-      const f = c.field as FieldDef;
-      return keyed(f) || f.mandatory || c.picklist || c.isFindBy || echoed.has(i);
-    };
-    // A boolean's value is never its cell: no row of such a file is written as its line.
-    const someLines = this.linesUsable && !this.cells.some((c) => c.field?.dataType === 'boolean');
-    const checks = someLines ? this.cells.map((c, i) => (read(c, i) ? null : cellBytesCheck(c.field as FieldDef, c.context))) : [];
-    this.checks = checks.some((c) => c !== null) ? checks : undefined;
-    this.readCells = this.checks ? this.cells.filter((_, i) => checks[i] === null) : [];
     for (const f of plan.module.fields) {
       if (f.dataType === 'picklist' || f.dataType === 'multiselectpicklist') {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
       }
     }
+    const read = (c: CellPlan, i: number): boolean => {
+      const f = c.field as FieldDef;
+      return keyed(f) || f.mandatory || c.isFindBy || echoed.has(i);
+    };
+    // A boolean's value is never its cell: no row of such a file is written as its line.
+    const someLines = this.linesUsable && !this.cells.some((c) => c.field?.dataType === 'boolean');
+    const checks = someLines ? this.cells.map((c, i) => (read(c, i) ? null : this.checkOf(c))) : [];
+    this.checks = checks.some((c) => c !== null) ? checks : undefined;
+    this.readCells = this.checks ? this.cells.filter((_, i) => checks[i] === null) : [];
+  }
+
+  /**
+   * The check that spares a cell of `c` its string. A picklist's is its values spelled as the
+   * picklist keeps them and as coerceCell takes them: any other spelling, or a new value, is read
+   * and canonicalized (canonicalPicklist) as before.
+   */
+  private checkOf(c: CellPlan): CellBytesCheck | null {
+    const f = c.field as FieldDef;
+    if (f.dataType === 'multiselectpicklist') return null;
+    if (f.dataType !== 'picklist') return cellBytesCheck(f, c.context);
+    const known = this.picklists.get(f.apiName) as Map<string, string>;
+    return spelledCheck(f.picklistValues.filter((v) => !isBlank(v) && known.get(v.toLowerCase()) === v && coerceCell(f, v, c.context) === v));
   }
 
   /**

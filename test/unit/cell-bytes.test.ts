@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { cellBytesCheck, isWellFormedUtf8 } from '../../src/domain/cell-bytes.js';
+import { cellBytesCheck, isWellFormedUtf8, spelledCheck } from '../../src/domain/cell-bytes.js';
 import { coerceCell, Refusal, type CoercionContext } from '../../src/domain/coercion.js';
 import type { DataType, FieldDef } from '../../src/domain/metadata.js';
 import { field } from './metadata-builders.js';
@@ -155,5 +155,23 @@ describe('isWellFormedUtf8', () => {
     const b = Buffer.from([0x61, 0xc3, 0xa9]);
     expect(isWellFormedUtf8(b, 0, 3)).toBe(true);
     expect(isWellFormedUtf8(b, 0, 2)).toBe(false);
+  });
+});
+
+describe('spelledCheck', () => {
+  const inRecord = (c: NonNullable<ReturnType<typeof spelledCheck>>, cell: string): boolean => {
+    const bytes = Buffer.from(`x,${cell},y`);
+    return c(bytes, 2, bytes.length - 2);
+  };
+
+  it('takes exactly the spellings given, byte for byte', () => {
+    const c = spelledCheck(['Web', 'Cold Call', 'Ünïcode', 'Partner', 'Trade']) as NonNullable<ReturnType<typeof spelledCheck>>;
+    for (const yes of ['Web', 'Cold Call', 'Ünïcode', 'Partner', 'Trade']) expect(inRecord(c, yes)).toBe(true);
+    // Another case, a prefix, a longer cell, spaces, the same length but other bytes, nothing.
+    for (const no of ['web', 'WEB', 'We', 'Webs', ' Web', 'Web ', 'Wex', 'Unicode', 'ünïcode', 'Trades', '']) expect(inRecord(c, no)).toBe(false);
+  });
+
+  it('is null for no spellings', () => {
+    expect(spelledCheck([])).toBeNull();
   });
 });
