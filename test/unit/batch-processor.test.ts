@@ -191,6 +191,20 @@ describe('BatchProcessor of an insert that trusts the unique indexes', () => {
     const second = await p.process([['In flight', 'a@x.io', 'x'], ['Skipped before', 'free@x.io', 'x']], 6, NOW, 0);
     expect(errorsOf(second)).toEqual(['INVALID_DATA-Score:DUPLICATE_DATA-Email', 'INVALID_DATA-Score']);
   });
+
+  it('sees a value a row writes after a skipped row has asked, for the skipped rows after it', async () => {
+    const p = await trusting();
+    const r = await p.process([
+      ['A', 'a@x.io', '1'],
+      ['Asks first', 'A@x.io', 'x'],
+      ['B', 'b@x.io', '2'],
+      ['Asks again', 'B@x.io', 'x'],
+      ['Not yet written', 'c@x.io', 'x'],
+      ['C', 'c@x.io', '3'],
+    ], 1, NOW);
+    expect(r.outcomes.map((o) => o.status)).toEqual(['ADDED', 'SKIPPED', 'ADDED', 'SKIPPED', 'SKIPPED', 'ADDED']);
+    expect(errorsOf(r)).toEqual(['', 'INVALID_DATA-Score:DUPLICATE_DATA-Email', '', 'INVALID_DATA-Score:DUPLICATE_DATA-Email', 'INVALID_DATA-Score', '']);
+  });
 });
 
 describe('BatchProcessor rows written as their CSV lines (RecordRows.lines)', () => {
