@@ -102,7 +102,8 @@ export interface RecordRows {
    * An insert without Modified_Time or Modified_By (or with null) stores its Created_Time and
    * Created_By there: a new record's modification is its creation. One without Owner, here or as
    * a row's value (or with null), stores its Created_By: a record always has an owner. (PostgreSQL
-   * stores none of these where they equal the creation, and reads a NULL there as the creation.)
+   * leaves these NULL where the insert gives none, or shares the creation's value, and reads a NULL
+   * there as the creation.)
    * An insert gives Created_Time and Created_By here; an update gives Modified_Time and
    * Modified_By, never null, never a null Owner, and no Created_*.
    */
