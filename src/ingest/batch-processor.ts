@@ -223,6 +223,8 @@ export class BatchProcessor {
   private readonly ownerSlot: number;
   private readonly uniqueSlots: readonly FieldSlot[];
   private readonly mandatory: readonly FieldSlot[];
+  /** By position in `mandatory`: its cells have a check, so a checked row has a value there (not read). */
+  private readonly mandatoryChecked: readonly boolean[];
   private readonly lookups: StoreLookups;
   /** Per picklist field: lower-cased value, and each spelling met, → the spelling the picklist keeps. */
   private readonly picklists = new Map<string, Map<string, string>>();
@@ -245,8 +247,9 @@ export class BatchProcessor {
   private readonly readCells: readonly CellPlan[];
   /**
    * For readCsvBatches' cellChecks: a row whose other cells pass these is only read for the cells
-   * the batch looks at (unique, name, mandatory and picklist fields, echoed columns), and goes to
-   * the store as its line. Undefined where rows are not sent as lines.
+   * the batch looks at (unique fields, echoed columns, and those without a check: booleans,
+   * date-times, picklist values spelled otherwise), and goes to the store as its line. Undefined
+   * where rows are not sent as lines.
    */
   get cellChecks(): readonly (CellBytesCheck | null)[] | undefined {
     return this.checks;
@@ -286,8 +289,6 @@ export class BatchProcessor {
       plan.operation === 'insert' &&
       this.cells.length === plan.columnCount &&
       this.cells.every((c, i) => c.index === i && c.field !== null && c.findBy === null && c.slot === i);
-    // Keys are made of these (unique fields, and name fields that lookups find records by).
-    const keyed = (f: FieldDef | undefined): boolean => f !== undefined && (f.unique || f.isNameField);
     // A checked row is a record kept as bytes: its echoed cells are written from them when they can be.
     const fromBytes = plan.delimiter !== undefined && echoesRecordBytes(plan.delimiter, plan.echoedColumns ?? []);
     const echoed = new Set(fromBytes ? [] : plan.echoedColumns ?? []);
@@ -296,15 +297,17 @@ export class BatchProcessor {
         this.picklists.set(f.apiName, new Map(f.picklistValues.map((v) => [v.toLowerCase(), v])));
       }
     }
-    const read = (c: CellPlan, i: number): boolean => {
-      const f = c.field as FieldDef;
-      return keyed(f) || f.mandatory || c.isFindBy || echoed.has(i);
-    };
+    // Read as strings: unique values (the rows' owners are kept here) and echoed cells. A cell
+    // without a check is read too; one with a check passes it with a value, mandatory or not. A
+    // name field's key is read from the line by the store (RecordRows.lines).
+    const read = (c: CellPlan, i: number): boolean => (c.field as FieldDef).unique || c.isFindBy || echoed.has(i);
     // A boolean's value is never its cell: no row of such a file is written as its line.
     const someLines = this.linesUsable && !this.cells.some((c) => c.field?.dataType === 'boolean');
     const checks = someLines ? this.cells.map((c, i) => (read(c, i) ? null : this.checkOf(c))) : [];
     this.checks = checks.some((c) => c !== null) ? checks : undefined;
     this.readCells = this.checks ? this.cells.filter((_, i) => checks[i] === null) : [];
+    // Lines are sent only where each column is its field's slot: a check is found by slot.
+    this.mandatoryChecked = this.mandatory.map(({ slot }) => slot >= 0 && checks[slot] !== undefined && checks[slot] !== null);
   }
 
   /**
@@ -412,7 +415,10 @@ export class BatchProcessor {
           else addError(p, { code: 'INVALID_DATA', field: ref.field.apiName });
         }
       }
-      for (const { field, slot } of this.mandatory) {
+      const checkedRow = recordBytes !== undefined && recordBytes.checked[k] === true;
+      for (let m = 0; m < this.mandatory.length; m++) {
+        if (checkedRow && this.mandatoryChecked[m] === true) continue;
+        const { field, slot } = this.mandatory[m] as FieldSlot;
         const v = slot < 0 ? undefined : valueAt(slot, k);
         const missing = mode === 'insert' ? v === undefined || v === null : v === null;
         if (missing && !hasErrorOn(p, field.apiName)) addError(p, { code: 'MANDATORY_NOT_FOUND', field: field.apiName });

@@ -141,14 +141,33 @@ describe('rows read on their bytes', () => {
       const bytes = await run(csv, FIELDS, true, trust);
       expect(strings.checked).toBe(0);
       expect(bytes.decided).toEqual(strings.decided);
-      // The good rows and the odd rows whose checked cells pass: a duplicate Email, a cell that is
-      // read blank (Last_Name, Phone) or with a space to trim (Phone, mandatory), a tab, a
+      // The good rows and the odd rows whose checked cells pass: a duplicate Email, a tab, a
       // backslash. The others are read whole: a picklist value spelled otherwise or new fails its
-      // check, and a blank First_Name too, since the echoed cells are written from the record's
+      // check, as a blank mandatory cell (Last_Name, Phone) or one with a space to trim (Phone)
+      // does, and a blank First_Name too, since the echoed cells are written from the record's
       // bytes and not read.
-      expect(bytes.checked).toBe(60 + 6);
+      expect(bytes.checked).toBe(60 + 3);
     });
   }
+
+  it('decide what rows read as strings decide where a mandatory column has no check, and one with a check is no name', async () => {
+    const fields: FieldSpec[] = FIELDS.map((f) =>
+      f.apiName === 'Met_On' ? { apiName: 'Met_At', dataType: 'datetime', mandatory: true } : f.apiName === 'Last_Name' ? { ...f, isNameField: false } : f,
+    );
+    const header = fields.map((f) => f.apiName).join(',');
+    const rows = Array.from({ length: 12 }, (_, i) => {
+      const cells = good(i).split(',');
+      cells[7] = i % 3 === 0 ? '' : `2024-01-0${1 + (i % 9)}T10:00:00Z`;
+      if (i % 4 === 1) cells[1] = '';
+      return cells.join(',');
+    });
+    const csv = Buffer.from(`${header}\r\n${rows.join('\r\n')}\r\n`);
+    const bytes = await run(csv, fields, true, true);
+    expect(bytes.decided).toEqual((await run(csv, fields, false, true)).decided);
+    // A blank Last_Name fails its check; the date-time is read, blank or not.
+    expect(bytes.checked).toBe(12 - 3);
+    expect(JSON.stringify(bytes.decided)).toContain('MANDATORY_NOT_FOUND');
+  });
 
   it('are read whole where a boolean column keeps every row from its line', async () => {
     const fields: FieldSpec[] = [...FIELDS.slice(0, 3), { apiName: 'Active', dataType: 'boolean' }, FIELDS[9] as FieldSpec];
@@ -164,14 +183,15 @@ describe('rows read on their bytes', () => {
     expect(bytes.decided).toEqual((await run(csv, FIELDS, false, true)).decided);
   });
 
-  it('read no string for a picklist value the picklist spells as the cell does', async () => {
+  it('read no string for a picklist value the picklist spells as the cell does, nor for a mandatory name that passes its check', async () => {
     const processor = await processorFor(FIELDS, true);
     const options = { encoding: 'UTF-8', delimiter: ',', recordBytes: true, cellChecks: processor.cellChecks };
     const source = HEADER.indexOf('Source');
     for await (const batch of readCsvBatches(Readable.from([csvOf([good(0), good(1)])]), options, 7, 1)) {
       expect(batch.map((row) => row[source])).toEqual(['', '']);
-      // The cells a batch looks at are still read: Last_Name (mandatory, name) and Email (unique).
+      // The unique Email is still read; the mandatory name field Last_Name passes its check instead.
       expect(batch.map((row) => row[HEADER.indexOf('Email')])).toEqual(['lead0@example.com', 'lead1@example.com']);
+      expect(batch.map((row) => row[HEADER.indexOf('Last_Name')])).toEqual(['', '']);
     }
   });
 });
