@@ -247,8 +247,8 @@ export class BatchProcessor {
   private readonly readCells: readonly CellPlan[];
   /**
    * For readCsvBatches' cellChecks: a row whose other cells pass these is only read for the cells
-   * the batch looks at (unique fields, echoed columns, and those without a check: booleans,
-   * date-times, picklist values spelled otherwise), and goes to the store as its line. Undefined
+   * the batch looks at (unique fields, echoed columns, and columns without a check: date-times,
+   * multi-select picklists, dates in another format), and goes to the store as its line. Undefined
    * where rows are not sent as lines.
    */
   get cellChecks(): readonly (CellBytesCheck | null)[] | undefined {
