@@ -317,7 +317,7 @@ export class BatchProcessor {
    */
   private checkOf(c: CellPlan): CellBytesCheck | null {
     const f = c.field as FieldDef;
-    if (f.dataType === 'multiselectpicklist') return null;
+    // A multi-select picklist has none (cellBytesCheck): its values are split and rejoined.
     if (f.dataType !== 'picklist') return cellBytesCheck(f, c.context);
     const known = this.picklists.get(f.apiName) as Map<string, string>;
     return spelledCheck(f.picklistValues.filter((v) => !isBlank(v) && known.get(v.toLowerCase()) === v && coerceCell(f, v, c.context) === v));
